@@ -1,0 +1,51 @@
+/**
+ * The one error catalogue. Every failure a user can meet is a PluraError with a
+ * stable code; each surface (CLI, REST, Matomo API, tracking) renders it in its own
+ * format. Messages are one clear sentence naming what is wrong and where.
+ */
+export const errorCatalogue = {
+  invalid_input: { status: 400 },
+  invalid_slug: { status: 400 },
+  invalid_host: { status: 400 },
+  duplicate_host: { status: 409 },
+  duplicate_tenant: { status: 409 },
+  unknown_tenant: { status: 404 },
+  unknown_host: { status: 404 },
+  unknown_site: { status: 404 },
+  not_found: { status: 404 },
+  tenant_deactivated: { status: 403 },
+  limit_reached: { status: 409 },
+  config_invalid: { status: 500 },
+  config_refused: { status: 400 },
+  unknown_setting: { status: 400 },
+  storage_unavailable: { status: 503 },
+  storage_failed: { status: 500 },
+  data_dir_unwritable: { status: 500 },
+  migration_failed: { status: 500 },
+  confirmation_required: { status: 400 },
+  payload_too_large: { status: 413 },
+} as const satisfies Record<string, { status: number }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class PluraError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PluraError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+  }
+}
+
+export function isPluraError(error: unknown): error is PluraError {
+  return error instanceof PluraError;
+}
+
+/** Message of any thrown value, for wrapping lower-level failures in a PluraError. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,109 @@
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PluraError, describeError } from '../core/errors.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** An open database with the dialect it speaks; `close()` releases files or connections. */
+export interface OpenDatabase<DB> {
+  readonly db: Kysely<DB>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface PostgresConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password?: string;
+  /** search_path for every connection of the pool (the tenant's own schema). */
+  readonly searchPath?: string;
+  readonly poolSize?: number;
+}
+
+// pg returns int8 as strings by default; our counters fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+/**
+ * Opens an SQLite file in WAL mode. Readers never block the writer, and a second
+ * process (a CLI command beside a running server) can work on the same file.
+ */
+export function openSqlite<DB>(file: string, options: { mustExist?: boolean } = {}): OpenDatabase<DB> {
+  let database: Database.Database;
+  try {
+    database = new Database(file, { fileMustExist: options.mustExist ?? false });
+    database.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (kill -9); only power loss may lose the last commits.
+    database.pragma('synchronous = NORMAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw new PluraError('storage_unavailable', `Cannot open the SQLite database ${file}: ${describeError(error)}.`, {
+      cause: error,
+    });
+  }
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+export function openPostgres<DB>(connection: PostgresConnection): OpenDatabase<DB> {
+  const pool = new pg.Pool({
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    user: connection.user,
+    password: connection.password,
+    max: connection.poolSize ?? 4,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 5_000,
+    options: connection.searchPath ? `-c search_path=${quoteIdentifier(connection.searchPath)}` : undefined,
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Parses a postgres:// URL into connection fields; the database defaults to the user's name, as libpq does. */
+export function parsePostgresUrl(url: string): PostgresConnection {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new PluraError('invalid_input', `Storage URL ${redactUrl(url)} is not a valid URL.`);
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new PluraError('invalid_input', `Storage URL ${redactUrl(url)} must start with postgres:// (or be "sqlite").`);
+  }
+  const user = decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres';
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user;
+  return {
+    host: parsed.hostname || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : 5432,
+    database,
+    user,
+    password: parsed.password ? decodeURIComponent(parsed.password) : process.env.PGPASSWORD,
+  };
+}
+
+/** The URL without its password, safe to store and print. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1@');
+  }
+}
+
+export function quoteIdentifier(identifier: string): string {
+  return `"${identifier.replace(/"/g, '""')}"`;
+}
+
+/** Cheap liveness query, used by /readyz and before provisioning. */
+export async function ping<DB>(db: Kysely<DB>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,139 @@
+import { LRUCache } from 'lru-cache';
+import type { Kysely } from 'kysely';
+import type { DataPaths } from '../core/paths.js';
+import { openSqlite, type Dialect, type OpenDatabase } from './database.js';
+import { migrateToLatest, type MigrationReport } from './migrations.js';
+import { openPostgresTenant, type PostgresTenantLocation } from './postgres-tenant.js';
+import { tenantMigrations, type TenantDatabase } from './tenant-database.js';
+
+export type TenantStorage = { readonly kind: 'sqlite' } | ({ readonly kind: 'postgres' } & PostgresTenantLocation);
+
+/** What the pool needs to know of a tenant to open its store. */
+export interface TenantStoreTarget {
+  readonly slug: string;
+  readonly storage: TenantStorage;
+}
+
+/** One tenant's own database. Nothing of another tenant is reachable through it. */
+export interface TenantStore {
+  readonly slug: string;
+  readonly db: Kysely<TenantDatabase>;
+  readonly dialect: Dialect;
+}
+
+export interface TenantStoresOptions {
+  readonly paths: DataPaths;
+  readonly secret: string;
+  readonly maxOpen: number;
+  readonly postgresPoolSize: number;
+}
+
+interface Entry {
+  readonly opening: Promise<OpenDatabase<TenantDatabase>>;
+  refs: number;
+  evicted: boolean;
+  closing?: Promise<void>;
+}
+
+/** Opens the tenant's database without migrating it. */
+export function openTenantDatabase(target: TenantStoreTarget, options: TenantStoresOptions): OpenDatabase<TenantDatabase> {
+  if (target.storage.kind === 'sqlite') {
+    return openSqlite<TenantDatabase>(options.paths.tenantDatabaseFile(target.slug), { mustExist: true });
+  }
+  return openPostgresTenant<TenantDatabase>(target.storage, options.secret, options.postgresPoolSize);
+}
+
+export async function migrateTenantDatabase(
+  target: TenantStoreTarget,
+  database: OpenDatabase<TenantDatabase>,
+): Promise<MigrationReport> {
+  return migrateToLatest(database.db, database.dialect, tenantMigrations, {
+    label: `tenant ${target.slug}`,
+    ...(target.storage.kind === 'postgres' ? { schema: target.storage.schema } : {}),
+  });
+}
+
+/**
+ * The bounded pool of open tenant stores. Stores open lazily on first use (and are
+ * brought up to date then), and at most `maxOpen` stay open: the least recently
+ * used one is closed first, once the operations using it have finished. An idle
+ * tenant therefore holds no file, no connection and no memory.
+ */
+export class TenantStores {
+  private readonly entries: LRUCache<string, Entry>;
+
+  constructor(private readonly options: TenantStoresOptions) {
+    this.entries = new LRUCache<string, Entry>({
+      max: options.maxOpen,
+      dispose: (entry) => {
+        entry.evicted = true;
+        if (entry.refs === 0) void this.closeEntry(entry);
+      },
+    });
+  }
+
+  /** Runs `fn` with the tenant's store; the store stays open at least until `fn` settles. */
+  async use<T>(target: TenantStoreTarget, fn: (store: TenantStore) => Promise<T>): Promise<T> {
+    const entry = this.acquire(target);
+    try {
+      const database = await entry.opening;
+      return await fn({ slug: target.slug, db: database.db, dialect: database.dialect });
+    } finally {
+      entry.refs -= 1;
+      if (entry.evicted && entry.refs === 0) void this.closeEntry(entry);
+    }
+  }
+
+  /** Closes the tenant's store if open (after a delete, or to let a migration run alone). */
+  async close(slug: string): Promise<void> {
+    const entry = this.entries.get(slug);
+    if (!entry) return;
+    this.entries.delete(slug); // dispose() closes it now, or once the last user is done
+    if (entry.closing) await entry.closing;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((entry) => this.closeEntry(entry)));
+  }
+
+  get openCount(): number {
+    return this.entries.size;
+  }
+
+  private acquire(target: TenantStoreTarget): Entry {
+    let entry = this.entries.get(target.slug);
+    if (!entry) {
+      const opening = this.open(target);
+      entry = { opening, refs: 0, evicted: false };
+      this.entries.set(target.slug, entry);
+      // A store that failed to open is forgotten, so the next request tries again.
+      const created = entry;
+      opening.catch(() => {
+        if (this.entries.peek(target.slug) === created) this.entries.delete(target.slug);
+      });
+    }
+    entry.refs += 1;
+    return entry;
+  }
+
+  private async open(target: TenantStoreTarget): Promise<OpenDatabase<TenantDatabase>> {
+    const database = openTenantDatabase(target, this.options);
+    try {
+      await migrateTenantDatabase(target, database);
+      return database;
+    } catch (error) {
+      await database.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private closeEntry(entry: Entry): Promise<void> {
+    entry.closing ??= entry.opening.then(
+      (database) => database.close(),
+      () => undefined, // it never opened; nothing to close
+    );
+    return entry.closing;
+  }
+}

@@ -1,0 +1,39 @@
+/** Tables of the registry (control plane): one row per tenant and per hostname. */
+export interface TenantTable {
+  slug: string;
+  name: string;
+  status: string;
+  /** JSON of TenantStorage: `{"kind":"sqlite"}` or the PostgreSQL location (never a password). */
+  storage: string;
+  /** JSON object of string attributes. */
+  attributes: string;
+  max_users: number | null;
+  max_sites: number | null;
+  brand_product_name: string | null;
+  brand_logo_file: string | null;
+  brand_primary_color: string | null;
+  language: string | null;
+  timezone: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TenantHostTable {
+  host: string;
+  tenant_slug: string;
+  position: number;
+}
+
+/** One row: a counter bumped by every tenant change, so other processes notice within a poll. */
+export interface RegistryStateTable {
+  id: number;
+  generation: number;
+  initialized_at: string;
+  demo_created: number;
+}
+
+export interface RegistryDatabase {
+  tenant: TenantTable;
+  tenant_host: TenantHostTable;
+  registry_state: RegistryStateTable;
+}
