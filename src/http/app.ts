@@ -1,0 +1,89 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import proxyAddr from 'proxy-addr';
+import type { FastifyBaseLogger } from 'fastify';
+import { PluraError, isPluraError } from '../core/errors.js';
+import type { Platform } from '../platform/platform.js';
+import { HostResolver } from '../tenancy/host-resolver.js';
+import { normalizeHost } from '../tenancy/hosts.js';
+import type { Tenant } from '../tenancy/tenant.js';
+import { tenancyRoutes } from '../tenancy/tenancy.routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant the request's host resolved to; set on every tenant-scoped route. */
+    tenant: Tenant | null;
+  }
+}
+
+export interface BuildAppOptions {
+  readonly platform: Platform;
+  readonly resolver: HostResolver;
+  readonly logger: FastifyBaseLogger | false;
+}
+
+/** Builds the HTTP app without listening, so tests can inject requests or listen on port 0. */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { platform, resolver } = options;
+  const trusted = platform.settings.get('General.trusted_proxies');
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Forwarded headers count only from the peers the operator named.
+    trustProxy: trusted.length > 0 ? proxyAddr.compile([...trusted]) : false,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: false,
+  });
+  app.decorateRequest('tenant', null);
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isPluraError(error)) {
+      if (error.status >= 500) request.log.error({ err: error }, error.message);
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+    }
+    const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
+    if (status >= 400 && status < 500) {
+      const code = status === 413 ? 'payload_too_large' : 'invalid_input';
+      const message = error instanceof Error ? error.message : 'Bad request.';
+      return reply.code(status).send({ error: { code, message } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: { code: 'internal_error', message: 'The server failed to answer this request.' } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` } }),
+  );
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await platform.registry.ping();
+      return { status: 'ready', tenants: resolver.tenantCount };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', message: 'The registry is not reachable.' });
+    }
+  });
+
+  // Every route registered inside this scope belongs to the tenant the Host names.
+  await app.register(async (tenantScope) => {
+    tenantScope.addHook('onRequest', async (request, reply) => {
+      const tenant = resolveTenant(request, resolver);
+      request.tenant = tenant;
+      request.log = request.log.child({ tenant: tenant.slug });
+      reply.log = request.log;
+    });
+    await tenantScope.register(tenancyRoutes, { platform });
+  });
+
+  return app;
+}
+
+/** Host → tenant, refusing unknown hosts (404) and deactivated tenants (403). */
+export function resolveTenant(request: FastifyRequest, resolver: HostResolver): Tenant {
+  const raw = request.host ?? '';
+  const host = normalizeHost(raw);
+  const tenant = host ? resolver.resolve(host) : undefined;
+  if (!tenant) throw new PluraError('unknown_host', `No analytics tenant is configured for the host "${raw}".`);
+  if (tenant.status !== 'active') {
+    throw new PluraError('tenant_deactivated', `The tenant for "${host}" is deactivated; contact the platform operator.`);
+  }
+  return tenant;
+}

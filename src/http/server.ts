@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createDemoTenantOnFirstStart, openPlatform, type Platform } from '../platform/platform.js';
+import { HostResolver } from '../tenancy/host-resolver.js';
+import { buildApp } from './app.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly platform: Platform;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the platform, loads the tenants, and listens. Port 0 picks a free port (tests). */
+export async function startServer(options: {
+  dataDir: string;
+  port: number;
+  host?: string;
+  logger: Logger | false;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningServer> {
+  const platform = await openPlatform({ dataDir: options.dataDir, ...(options.env ? { env: options.env } : {}) });
+  try {
+    const demo = await createDemoTenantOnFirstStart(platform);
+    if (demo && options.logger) options.logger.info({ tenant: demo.slug }, `created the demo tenant for ${demo.hosts.join(', ')}`);
+    const resolver = new HostResolver(platform.registry, (error) => {
+      if (options.logger) options.logger.warn({ err: error }, 'registry poll failed');
+    });
+    await resolver.refresh();
+    resolver.start(platform.settings.get('General.registry_poll_interval_ms'));
+    const app = await buildApp({ platform, resolver, logger: options.logger });
+    const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+    return {
+      app,
+      platform,
+      url: address.replace('0.0.0.0', '127.0.0.1'),
+      close: async () => {
+        resolver.stop();
+        await app.close();
+        await platform.close();
+      },
+    };
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+}
