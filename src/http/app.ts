@@ -3,7 +3,7 @@ import proxyAddr from 'proxy-addr';
 import type { FastifyBaseLogger } from 'fastify';
 import { PluraError, isPluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
-import { HostResolver } from '../tenancy/host-resolver.js';
+import type { HostResolver } from '../tenancy/host-resolver.js';
 import { normalizeHost } from '../tenancy/hosts.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.js';
@@ -30,7 +30,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Forwarded headers count only from the peers the operator named.
     trustProxy: trusted.length > 0 ? proxyAddr.compile([...trusted]) : false,
     bodyLimit: 1024 * 1024,
-    disableRequestLogging: false,
   });
   app.decorateRequest('tenant', null);
 
