@@ -1,0 +1,12 @@
+// `npm run bench -- <name>`: runs one benchmark from bench/.
+const benches: Record<string, () => Promise<void>> = {
+  tenants: async () => (await import('./tenants.js')).runTenantsBench(),
+};
+
+const name = process.argv[2] ?? 'tenants';
+const bench = benches[name];
+if (!bench) {
+  console.error(`Unknown benchmark "${name}". Available: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+await bench();
