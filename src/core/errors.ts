@@ -15,7 +15,7 @@ export const errorCatalogue = {
   not_found: { status: 404 },
   tenant_deactivated: { status: 403 },
   limit_reached: { status: 409 },
-  config_invalid: { status: 500 },
+  config_invalid: { status: 503 },
   config_refused: { status: 400 },
   unknown_setting: { status: 400 },
   storage_unavailable: { status: 503 },

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -70,6 +70,23 @@ describe('HTTP server with host-based tenants', () => {
     }
   });
 
+  it('answers 503 naming the file when a tenant config file is corrupt, and recovers once fixed', async () => {
+    const file = join(dataDir, 'tenants', 'demo', 'config.ini');
+    writeFileSync(file, '[General]\nthis is not ini\n');
+    try {
+      await expect
+        .poll(async () => (await get(`${server.url}/api/v1/tenant`, 'localhost')).status, { timeout: 2500, interval: 100 })
+        .toBe(503);
+      const response = await get(`${server.url}/api/v1/tenant`, 'localhost');
+      expect(response.body).toMatchObject({ error: { code: 'config_invalid', message: expect.stringContaining(file) as string } });
+    } finally {
+      writeFileSync(file, '[General]\ndefault_language = "fr"\n');
+    }
+    await expect
+      .poll(async () => (await get(`${server.url}/api/v1/tenant`, 'localhost')).body, { timeout: 2500, interval: 100 })
+      .toMatchObject({ language: 'fr' });
+  });
+
   it('ignores X-Forwarded-Host from a peer that is not a trusted proxy', async () => {
     const response = await get(`${server.url}/api/v1/tenant`, 'nobody.example', { 'x-forwarded-host': 'localhost' });
     expect(response.status).toBe(404);
@@ -86,6 +103,23 @@ describe('X-Forwarded-Host from a trusted proxy', () => {
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an unwritable data directory', () => {
+  it('fails to start with one sentence naming the directory', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'plura-ro-'));
+    const dataDir = join(parent, 'data');
+    writeFileSync(dataDir, 'a file where the directory should be');
+    try {
+      await expect(startServer({ dataDir, port: 0, logger: false })).rejects.toMatchObject({
+        code: 'data_dir_unwritable',
+        message: expect.stringContaining(`The data directory ${dataDir} is not writable`) as string,
+      });
+    } finally {
+      chmodSync(parent, 0o700);
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });
