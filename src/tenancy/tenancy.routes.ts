@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import { presentTenantPublicFace, type Tenant } from './tenant.js';
+import { ErrorResponseSchema, TenantPublicFaceSchema, type TenantPublicFaceResponse } from './tenancy.schema.js';
 
 const logoTypes: Record<string, string> = {
   '.png': 'image/png',
@@ -21,10 +22,14 @@ function requireTenant(tenant: Tenant | null): Tenant {
 
 /** The tenant's public face: what a login page needs, nothing secret. */
 export const tenancyRoutes: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
-  app.get('/api/v1/tenant', async (request) => {
+  app.get(
+    '/api/v1/tenant',
+    { schema: { response: { 200: TenantPublicFaceSchema, '4xx': ErrorResponseSchema, '5xx': ErrorResponseSchema } } },
+    async (request): Promise<TenantPublicFaceResponse> => {
     const tenant = requireTenant(request.tenant);
-    return presentTenantPublicFace(tenant, platform.settings.forTenant(tenant.slug).get('General.default_language'));
-  });
+      return presentTenantPublicFace(tenant, platform.settings.forTenant(tenant.slug).get('General.default_language'));
+    },
+  );
 
   app.get('/api/v1/tenant/logo', async (request, reply) => {
     const tenant = requireTenant(request.tenant);
