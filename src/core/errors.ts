@@ -24,6 +24,23 @@ export const errorCatalogue = {
   migration_failed: { status: 500 },
   confirmation_required: { status: 400 },
   payload_too_large: { status: 413 },
+  /** Sign in first (no or bad credentials). */
+  unauthenticated: { status: 401 },
+  invalid_credentials: { status: 401 },
+  invalid_token: { status: 401 },
+  session_expired: { status: 401 },
+  mfa_required: { status: 401 },
+  invalid_mfa_code: { status: 401 },
+  /** Signed in, but not allowed. */
+  forbidden: { status: 403 },
+  csrf_failed: { status: 403 },
+  ip_blocked: { status: 403 },
+  ip_not_allowed: { status: 403 },
+  password_expired: { status: 403 },
+  unknown_user: { status: 404 },
+  duplicate_user: { status: 409 },
+  weak_password: { status: 400 },
+  rate_limited: { status: 429 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -32,11 +49,15 @@ export class PluraError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** Extra HTTP headers the edge should send with this error (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PluraError';
     this.code = code;
     this.status = errorCatalogue[code].status;
+    this.headers = options?.headers ?? {};
   }
 }
 

@@ -15,6 +15,8 @@ export interface Platform {
   readonly registry: RegistryStore;
   readonly stores: TenantStores;
   readonly tenants: TenantsService;
+  /** Platform secret: derives tenant database passwords and keys token hashes. */
+  readonly secret: string;
   /** Runs `fn` with the tenant's own store. */
   withStore<T>(tenant: Tenant, fn: (store: TenantStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     registry,
     stores,
     tenants,
+    secret,
     withStore: (tenant, fn) => stores.use(tenant, fn),
     close: async () => {
       await stores.closeAll();

@@ -24,4 +24,28 @@ export const sitesMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Matomo's site settings, and the per-site privacy setting for sensitive data.
+    name: '2026-11-23-01-site-settings',
+    async up(db) {
+      const text = [
+        'excluded_ips',
+        'excluded_parameters',
+        'excluded_user_agents',
+        'excluded_referrers',
+        'sitesearch_keyword_parameters',
+        'sitesearch_category_parameters',
+      ];
+      for (const column of text) {
+        await db.schema.alterTable('site').addColumn(column, 'text', (c) => c.notNull().defaultTo('')).execute();
+      }
+      await db.schema.alterTable('site').addColumn('sitesearch', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('site').addColumn('exclude_unknown_urls', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('site').addColumn('keep_url_fragment', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('site').addColumn('type', 'text', (c) => c.notNull().defaultTo('website')).execute();
+      await db.schema.alterTable('site').addColumn('group_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('site').addColumn('creator_login', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('site').addColumn('sensitive_data_role', 'text', (c) => c.notNull().defaultTo('none')).execute();
+    },
+  },
 ];

@@ -1,3 +1,7 @@
+import type { IdentityTables } from '../access/identity.tables.js';
+import { identityMigrations } from '../access/identity.migrations.js';
+import type { AuditTables } from '../audit/audit.tables.js';
+import { auditMigrations } from '../audit/audit.migrations.js';
 import type { SitesTables } from '../sites/sites.tables.js';
 import { sitesMigrations } from '../sites/sites.migrations.js';
 import type { Migration } from './migrations.js';
@@ -6,6 +10,6 @@ import type { Migration } from './migrations.js';
  * Everything one tenant store holds: the union of the tables each capability owns.
  * A capability adds its tables here and its migrations to `tenantMigrations`.
  */
-export type TenantDatabase = SitesTables;
+export type TenantDatabase = SitesTables & IdentityTables & AuditTables;
 
-export const tenantMigrations: readonly Migration[] = [...sitesMigrations];
+export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations];

@@ -1,3 +1,5 @@
+import { identityMigrations } from '../access/identity.migrations.js';
+import { auditMigrations } from '../audit/audit.migrations.js';
 import type { Migration } from '../storage/migrations.js';
 
 export const registryMigrations: readonly Migration[] = [
@@ -37,4 +39,6 @@ export const registryMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  ...identityMigrations,
+  ...auditMigrations,
 ];

@@ -75,12 +75,13 @@ export class RegistryStore {
     return new RegistryStore(database, location);
   }
 
-  get dialect(): Dialect {
-    return this.database.dialect;
-  }
-
+  /** The registry database, for the capabilities that keep platform-level rows in it (platform users, audit). */
   get db(): Kysely<RegistryDatabase> {
     return this.database.db;
+  }
+
+  get dialect(): Dialect {
+    return this.database.dialect;
   }
 
   close(): Promise<void> {

@@ -1,3 +1,6 @@
+import type { IdentityTables } from '../access/identity.tables.js';
+import type { AuditTables } from '../audit/audit.tables.js';
+
 /** Tables of the registry (control plane): one row per tenant and per hostname. */
 export interface TenantTable {
   slug: string;
@@ -32,7 +35,8 @@ export interface RegistryStateTable {
   demo_created: number;
 }
 
-export interface RegistryDatabase {
+/** Platform users, their tokens and sessions, and the platform audit log share the tenant-store shapes. */
+export interface RegistryDatabase extends IdentityTables, AuditTables {
   tenant: TenantTable;
   tenant_host: TenantHostTable;
   registry_state: RegistryStateTable;

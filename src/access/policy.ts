@@ -1,0 +1,228 @@
+/**
+ * The one policy module. Every access question in Plura is answered here, from
+ * facts the caller loaded (the actor's grants, the context). It is pure and
+ * synchronous so it can be tested as a table, and so `explain` is the same code
+ * as the decision itself.
+ *
+ * The hard rule lives in `decide`: a tenant actor holds nothing outside its own
+ * tenant, whatever its rows say.
+ */
+
+export const siteRoles = ['view', 'write', 'admin'] as const;
+export type SiteRole = (typeof siteRoles)[number];
+/** `noaccess` is the absence of a role (Matomo: no row in `access`). */
+export type SiteRoleOrNone = SiteRole | 'noaccess';
+
+export const capabilities = [
+  'view_reports',
+  'create_reports',
+  'manage_goals',
+  'manage_custom_dimensions',
+  'configure_site',
+  'manage_site_users',
+  'view_sensitive_data',
+  'export_raw_data',
+  'manage_tenant',
+  'manage_platform',
+] as const;
+export type Capability = (typeof capabilities)[number];
+
+/** What each capability means, for getAvailableCapabilities and the UI. */
+export const capabilityDescriptions: Readonly<Record<Capability, string>> = {
+  view_reports: 'View reports and dashboards',
+  create_reports: 'Create custom reports, segments, annotations and dashboards',
+  manage_goals: 'Manage goals and funnels',
+  manage_custom_dimensions: 'Manage custom dimensions',
+  configure_site: 'Configure the site (URLs, timezone, currency, exclusions, privacy)',
+  manage_site_users: 'Manage the users of the site (grant view or write)',
+  view_sensitive_data: 'View sensitive data (IP addresses, user ids)',
+  export_raw_data: 'Export raw data through the API',
+  manage_tenant: 'Manage all sites, tenant settings, security and plugins',
+  manage_platform: 'Manage tenants and the platform',
+};
+
+const roleRank: Readonly<Record<SiteRoleOrNone, number>> = { noaccess: 0, view: 1, write: 2, admin: 3 };
+
+export function roleAtLeast(role: SiteRoleOrNone, minimum: SiteRoleOrNone): boolean {
+  return roleRank[role] >= roleRank[minimum];
+}
+
+export function isSiteRole(value: string): value is SiteRole {
+  return (siteRoles as readonly string[]).includes(value);
+}
+
+export function isCapability(value: string): value is Capability {
+  return (capabilities as readonly string[]).includes(value);
+}
+
+/** Capabilities each role implies on a site (the issue's table). */
+const impliedByRole: Readonly<Record<SiteRole, readonly Capability[]>> = {
+  view: ['view_reports'],
+  write: ['view_reports', 'create_reports', 'manage_goals', 'export_raw_data'],
+  admin: ['view_reports', 'create_reports', 'manage_goals', 'manage_custom_dimensions', 'configure_site', 'manage_site_users', 'export_raw_data'],
+};
+
+/** Capabilities that may be granted one by one on top of a role ("no (grantable)"). */
+const grantableOnRole: Readonly<Record<SiteRole, readonly Capability[]>> = {
+  view: ['create_reports', 'manage_goals'],
+  write: ['manage_custom_dimensions'],
+  admin: [],
+};
+
+export function capabilitiesImpliedBy(role: SiteRole): readonly Capability[] {
+  return impliedByRole[role];
+}
+
+export function capabilitiesGrantableOn(role: SiteRole): readonly Capability[] {
+  return grantableOnRole[role];
+}
+
+/** Per-site privacy setting: from which role on sensitive data is shown (super users always). */
+export type SensitiveDataRole = 'admin' | 'write' | 'none';
+
+export interface SiteGrant {
+  readonly role: SiteRole;
+  readonly capabilities: ReadonlySet<Capability>;
+}
+
+export type Actor = TenantUserActor | PlatformUserActor | AnonymousActor | SystemActor;
+
+/** A user of one tenant, with its grants as they are now (loaded per request). */
+export interface TenantUserActor {
+  readonly kind: 'tenant_user';
+  readonly tenant: string;
+  readonly userId: number;
+  readonly login: string;
+  readonly superuser: boolean;
+  readonly sites: ReadonlyMap<number, SiteGrant>;
+}
+
+/** A platform (internal) user; `actingIn` names the tenant a platform admin acts inside, if any. */
+export interface PlatformUserActor {
+  readonly kind: 'platform_user';
+  readonly userId: number;
+  readonly login: string;
+  readonly platformAdmin: boolean;
+  readonly actingIn: string | null;
+}
+
+/** Matomo's anonymous user: no access unless a site granted it view. */
+export interface AnonymousActor {
+  readonly kind: 'anonymous';
+  readonly tenant: string | null;
+  readonly sites: ReadonlyMap<number, SiteGrant>;
+}
+
+/** The operator at the shell (CLI): full power, still audited. */
+export interface SystemActor {
+  readonly kind: 'system';
+  readonly name: string;
+}
+
+export type AccessContext =
+  | { readonly kind: 'platform' }
+  | { readonly kind: 'tenant'; readonly tenant: string }
+  | { readonly kind: 'site'; readonly tenant: string; readonly siteId: number; readonly sensitiveData?: SensitiveDataRole };
+
+export interface Decision {
+  readonly allowed: boolean;
+  /** The grant (or missing grant) that decided it, in words. */
+  readonly reason: string;
+}
+
+const allow = (reason: string): Decision => ({ allowed: true, reason });
+const deny = (reason: string): Decision => ({ allowed: false, reason });
+
+/** The one access question: may `actor` use `capability` in `context`? */
+export function can(actor: Actor, capability: Capability, context: AccessContext): boolean {
+  return decide(actor, capability, context).allowed;
+}
+
+/** Same as `can`, with the grant that decided it (for `explain` and error messages). */
+export function decide(actor: Actor, capability: Capability, context: AccessContext): Decision {
+  if (actor.kind === 'system') return allow(`the console operator (${actor.name}) holds every right`);
+
+  if (actor.kind === 'platform_user') {
+    if (context.kind === 'platform') {
+      if (actor.platformAdmin) return allow('platform_admin');
+      return capability === 'view_reports' ? allow('platform user') : deny('only platform admins manage the platform');
+    }
+    if (!actor.platformAdmin) return deny('a platform user without platform_admin holds nothing inside a tenant');
+    if (actor.actingIn !== context.tenant) {
+      return deny(`platform_admin acts inside a tenant only when acting in it explicitly (acting in: ${actor.actingIn ?? 'none'})`);
+    }
+    if (capability === 'manage_platform') return deny('manage_platform is a platform right, not a tenant right');
+    return allow(`platform_admin acting as super user of tenant ${context.tenant}`);
+  }
+
+  // Tenant actors (users and anonymous): the hard rule first.
+  if (context.kind === 'platform') return deny('tenant actors hold nothing at the platform level');
+  if (actor.tenant !== context.tenant) {
+    return deny(`the actor belongs to tenant ${actor.tenant ?? '(none)'}, not ${context.tenant}`);
+  }
+  if (capability === 'manage_platform') return deny('manage_platform is held only by platform admins');
+
+  if (actor.kind === 'tenant_user' && actor.superuser) return allow(`superuser of tenant ${actor.tenant}`);
+  if (context.kind === 'tenant') {
+    return deny(`${capability} on the whole tenant needs superuser`);
+  }
+  if (capability === 'manage_tenant') return deny('manage_tenant needs superuser');
+
+  const grant = actor.sites.get(context.siteId);
+  const who = actor.kind === 'anonymous' ? 'anonymous' : actor.login;
+  if (!grant) return deny(`${who} has noaccess on site ${context.siteId}`);
+  if (actor.kind === 'anonymous' && capability !== 'view_reports') {
+    return deny('anonymous may only view reports');
+  }
+
+  if (capability === 'view_sensitive_data') {
+    const threshold = context.sensitiveData ?? 'none';
+    if (threshold !== 'none' && actor.kind === 'tenant_user' && roleAtLeast(grant.role, threshold)) {
+      return allow(`role ${grant.role} on site ${context.siteId}, and the site shows sensitive data from role ${threshold}`);
+    }
+    return deny(`sensitive data on site ${context.siteId} is shown to ${threshold === 'none' ? 'super users only' : `role ${threshold} and above`}`);
+  }
+  if (impliedByRole[grant.role].includes(capability)) return allow(`role ${grant.role} on site ${context.siteId}`);
+  if (grant.capabilities.has(capability) && grantableOnRole[grant.role].includes(capability)) {
+    return allow(`capability ${capability} granted on site ${context.siteId}`);
+  }
+  return deny(`role ${grant.role} on site ${context.siteId} does not include ${capability}`);
+}
+
+/**
+ * Which sites of `tenant` an actor may use `capability` on, as a query filter:
+ * 'all' or an explicit id list. Lists are filtered in SQL with this, never after loading.
+ */
+export function siteFilter(actor: Actor, capability: Capability, tenant: string): 'all' | readonly number[] {
+  if (decide(actor, capability, { kind: 'tenant', tenant }).allowed) return 'all';
+  if (actor.kind !== 'tenant_user' && actor.kind !== 'anonymous') return [];
+  if (actor.tenant !== tenant) return [];
+  const ids: number[] = [];
+  for (const siteId of actor.sites.keys()) {
+    // Sensitive-data thresholds are per site; list filters use the plain role rules.
+    if (decide(actor, capability, { kind: 'site', tenant, siteId }).allowed) ids.push(siteId);
+  }
+  return ids.sort((a, b) => a - b);
+}
+
+/** The role Matomo reports for an actor on a site (superuser counts as its own word). */
+export function effectiveRole(actor: Actor, tenant: string, siteId: number): SiteRoleOrNone | 'superuser' {
+  if (decide(actor, 'manage_tenant', { kind: 'tenant', tenant }).allowed) return 'superuser';
+  if (actor.kind !== 'tenant_user' && actor.kind !== 'anonymous') return 'noaccess';
+  if (actor.tenant !== tenant) return 'noaccess';
+  return actor.sites.get(siteId)?.role ?? 'noaccess';
+}
+
+/** Audit label of an actor: its login, or what it is. */
+export function actorLabel(actor: Actor): string {
+  switch (actor.kind) {
+    case 'tenant_user':
+      return actor.login;
+    case 'platform_user':
+      return `platform:${actor.login}`;
+    case 'anonymous':
+      return 'anonymous';
+    case 'system':
+      return actor.name;
+  }
+}
