@@ -1,4 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { TenantDatabase } from '../storage/tenant-database.js';
+import type { RegistryDatabase } from '../tenancy/registry.tables.js';
 import type { IdentityTables, UserTable } from './identity.tables.js';
 import { isCapability, isSiteRole, type Capability, type SiteGrant, type SiteRole } from './policy.js';
 
@@ -114,6 +116,6 @@ export const identityStore = {
  * holds a superset of these tables; TypeScript cannot see it only because
  * Kysely's transaction callback makes the database type invariant.
  */
-export function identityDbOf<T extends IdentityTables>(db: Kysely<T>): IdentityDb {
+export function identityDbOf(db: Kysely<TenantDatabase> | Kysely<RegistryDatabase>): IdentityDb {
   return db as unknown as IdentityDb;
 }

@@ -1,4 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import { Redis } from 'ioredis';
 import proxyAddr from 'proxy-addr';
 import type { FastifyBaseLogger } from 'fastify';
 import { PluraError, isPluraError } from '../core/errors.js';
@@ -7,6 +10,13 @@ import type { HostResolver } from '../tenancy/host-resolver.js';
 import { normalizeHost } from '../tenancy/hosts.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.js';
+import { accessRoutes } from '../access/access.routes.js';
+import { authRoutes } from '../access/auth.routes.js';
+import { ApiRateLimiter } from '../access/rate-limit.js';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
+import { sitesRoutes } from '../sites/sites.routes.js';
+import type { RequestContextDeps } from './request-context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,11 +42,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: 1024 * 1024,
   });
   app.decorateRequest('tenant', null);
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  const redisUrl = platform.settings.get('database.redis_url');
+  const redis = redisUrl ? new Redis(redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const deps: RequestContextDeps = { platform, rateLimiter: new ApiRateLimiter({ redis }) };
+  const platformHost = normalizeHost(platform.settings.get('General.platform_host'));
 
   app.setErrorHandler((error, request, reply) => {
     if (isPluraError(error)) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
-      return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
+      return reply.code(error.status).headers(error.headers).send({ error: { code: error.code, message: error.message } });
     }
     const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
     if (status >= 400 && status < 500) {
@@ -64,12 +81,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Every route registered inside this scope belongs to the tenant the Host names.
   await app.register(async (tenantScope) => {
     tenantScope.addHook('onRequest', async (request, reply) => {
+      // The platform host serves platform users; every other host names a tenant.
+      if (platformHost && normalizeHost(request.host ?? '') === platformHost) {
+        request.tenant = null;
+        request.log = request.log.child({ tenant: '(platform)' });
+        reply.log = request.log;
+        return;
+      }
       const tenant = resolveTenant(request, resolver);
       request.tenant = tenant;
       request.log = request.log.child({ tenant: tenant.slug });
       reply.log = request.log;
     });
     await tenantScope.register(tenancyRoutes, { platform });
+    await tenantScope.register(async (scoped) => {
+      await authRoutes(scoped, deps);
+      await accessRoutes(scoped, deps);
+      await sitesRoutes(scoped, deps);
+      await auditRoutes(scoped, deps);
+      await matomoApiRoutes(scoped, deps);
+    });
   });
 
   return app;

@@ -115,6 +115,25 @@ function enforceAllowlist(platform: Platform, scope: Scope, ip: string | null): 
 }
 
 /**
+ * Runs `fn` in the request's scope (tenant store, or the registry on the platform
+ * host) after the IP allowlist, without authenticating: for the sign-in routes.
+ */
+export async function withRequestScope<T>(platform: Platform, request: FastifyRequest, fn: (scope: Scope) => Promise<T>): Promise<T> {
+  const tenant = request.tenant;
+  const ip = request.ip || null;
+  if (tenant) {
+    return platform.withStore(tenant, async (store) => {
+      const scope: Scope = { kind: 'tenant', tenant, store };
+      enforceAllowlist(platform, scope, ip);
+      return fn(scope);
+    });
+  }
+  const scope: Scope = { kind: 'platform' };
+  enforceAllowlist(platform, scope, ip);
+  return fn(scope);
+}
+
+/**
  * Authenticates against `identityScope` (where the user lives) and returns a
  * context acting in `actScope` (differs only when a platform admin acts in a tenant).
  */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createDemoTenantOnFirstStart, openPlatform, type Platform } from '../platform/platform.js';
 import { HostResolver } from '../tenancy/host-resolver.js';
 import { buildApp } from './app.js';
+import { pendingSetupLinks } from '../access/setup-links.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -30,6 +31,17 @@ export async function startServer(options: {
     resolver.start(platform.settings.get('General.registry_poll_interval_ms'));
     const app = await buildApp({ platform, resolver, logger: options.logger });
     const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+    const port = Number(new URL(address).port) || 80;
+    // First start: no default password ever; print one-time links to create the first super users.
+    const logger = options.logger;
+    if (logger) {
+      void pendingSetupLinks(platform, port).then(
+        (links) => {
+          for (const link of links) logger.warn({ tenant: link.tenant }, `No super user yet for ${link.tenant}: create one at ${link.url}`);
+        },
+        (error: unknown) => logger.error({ err: error }, 'could not prepare setup links'),
+      );
+    }
     return {
       app,
       platform,
