@@ -7,8 +7,11 @@ import { defaultDataDir } from '../core/paths.js';
 import { startServer } from '../http/server.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
 import { formatSettingValue, parseSettingName } from '../settings/settings.js';
-import { addSite, listSites } from '../sites/sites.service.js';
+import { listSites } from '../sites/sites.service.js';
 import { describeStorage, type Tenant } from '../tenancy/tenant.js';
+import { registerIdentityCommands } from './identity.commands.js';
+import { tenantSetupLink } from '../access/setup-links.js';
+import { createSite } from '../sites/sites-access.service.js';
 
 interface Io {
   out(line: string): void;
@@ -128,8 +131,12 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     .action((slug: string, options: { host: string[]; name?: string; storage?: string; format: Format }) =>
       withPlatform(async (platform) => {
         const tenant = await platform.tenants.create({ slug, hosts: options.host, ...(options.name ? { name: options.name } : {}), ...(options.storage ? { storage: options.storage } : {}) });
-        if (options.format === 'json') io.out(JSON.stringify(tenant, null, 2));
-        else io.out(`Created tenant ${tenant.slug} for ${tenant.hosts.join(', ')}.`);
+        const link = await tenantSetupLink(platform, tenant, Number(process.env.PORT ?? 8080));
+        if (options.format === 'json') io.out(JSON.stringify({ ...tenant, setupLink: link }, null, 2));
+        else {
+          io.out(`Created tenant ${tenant.slug} for ${tenant.hosts.join(', ')}.`);
+          if (link) io.out(`Create its first super user at ${link} (or: plura usermanager:create-user --tenant ${tenant.slug} ... --superuser).`);
+        }
       }),
     );
 
@@ -234,14 +241,19 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     withPlatform(async (platform) => {
       const tenant = await platform.tenants.get(tenantArgument(undefined, options));
       const settings = platform.settings.forTenant(tenant.slug);
-      const site = await platform.withStore(tenant, (store) =>
-        addSite(tenant, store, {
-          name: options.name,
-          url: options.url,
-          timezone: options.timezone ?? tenant.timezone ?? settings.get('General.default_timezone'),
-          currency: options.currency ?? settings.get('General.default_currency'),
-        }),
+      // Through the sites service, so the site is audited like one added over the API.
+      const view = await platform.withStore(tenant, (store) =>
+        createSite(
+          { platform, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'cli' }, ip: null },
+          {
+            name: options.name,
+            urls: [options.url],
+            timezone: options.timezone ?? tenant.timezone ?? settings.get('General.default_timezone'),
+            currency: options.currency ?? settings.get('General.default_currency'),
+          },
+        ),
       );
+      const site = { id: view.idsite, name: view.name, mainUrl: view.main_url, timezone: view.timezone, currency: view.currency, createdAt: view.ts_created };
       if (options.format === 'json') io.out(JSON.stringify(site, null, 2));
       else io.out(`Added site ${site.id} (${site.name}) to tenant ${tenant.slug}.`);
     }),
@@ -328,6 +340,8 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
         io.out(`Wrote ${name} to ${file}.`);
       }),
   );
+
+  registerIdentityCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;
 }
