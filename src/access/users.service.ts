@@ -305,7 +305,10 @@ export async function updateUser(ctx: ActContext, login: string, input: UpdateUs
     if (hash !== undefined) {
       await rememberPassword(trx, user.id, hash, now);
       // A changed password ends every other session of the user.
-      await deleteUserSessions(trx, user.id, self ? input.keepSessionId : undefined);
+      const keep = self ? input.keepSessionId : undefined;
+      await deleteUserSessions(trx, user.id, keep);
+      // The caller's own session survives its password change (sessions older than a change are void).
+      if (keep) await trx.updateTable('session').set({ created_at: now }).where('id', '=', keep).execute();
     }
     await recordAudit(
       ctx,
