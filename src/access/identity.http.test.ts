@@ -87,7 +87,7 @@ describe('identity over HTTP (sign-in, sessions, tokens, MFA, brute force, audit
     });
     const token = await tokenFor(h.app, HOST, 'dave');
     expect(token).toMatch(/^[0-9a-f]{32}$/);
-    const stored = await h.asOperator('acme', (ctx) => (ctx.scope.kind === 'tenant' ? ctx.scope.store.db.selectFrom('auth_token').select('token_hash').execute() : []));
+    const stored = await h.asOperator('acme', async (ctx) => (ctx.scope.kind === 'tenant' ? ctx.scope.store.db.selectFrom('auth_token').select('token_hash').execute() : []));
     expect(stored.map((row) => row.token_hash)).not.toContain(token);
 
     const call = (method: string) => h.app.inject({ method: 'POST', url: '/index.php', headers: { host: HOST }, payload: { module: 'API', method, format: 'json', token_auth: token, idSite: String(site1) } });

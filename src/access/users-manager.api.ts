@@ -18,6 +18,7 @@ import {
   getUsersAccessFromSite,
   listUsers,
   presentUser,
+  requireSitesExist,
   requireUser,
   roleOnSite,
   scopeContext,
@@ -84,6 +85,7 @@ export const usersManagerApi: MatomoModule = {
     const db = identityDbFor(ctx.platform, ctx.scope);
     const tenant = ctx.scope.kind === 'tenant' ? ctx.scope.tenant.slug : '';
     authorize(ctx, 'view_reports', { kind: 'site', tenant, siteId }, `see site ${siteId}`);
+    await requireSitesExist(ctx, [siteId]);
     const isAdmin = can(ctx.actor, 'manage_site_users', { kind: 'site', tenant, siteId });
     let rows = isAdmin ? (await identityStore.listUsers(db)).filter((row) => row.login !== 'anonymous') : [];
     if (!isAdmin && ctx.actor.kind === 'tenant_user') {

@@ -103,7 +103,8 @@ export async function requireUser(db: IdentityDb, login: string): Promise<UserRo
   return user;
 }
 
-async function existingSiteIds(ctx: ActContext, siteIds: readonly number[]): Promise<void> {
+/** Refuses unknown site ids with Matomo's wording. */
+export async function requireSitesExist(ctx: ActContext, siteIds: readonly number[]): Promise<void> {
   if (ctx.scope.kind !== 'tenant') throw new PluraError('invalid_input', 'Sites exist only inside a tenant.');
   if (siteIds.length === 0) return;
   const rows = await ctx.scope.store.db.selectFrom('site').select('id').where('id', 'in', [...siteIds]).execute();
@@ -189,7 +190,7 @@ export async function createUser(ctx: ActContext, input: CreateUserInput): Promi
   if (login === ANONYMOUS_LOGIN) throw new PluraError('invalid_input', 'The login "anonymous" is reserved.');
   const email = input.email.trim();
   if (!EMAIL_PATTERN.test(email) || email.length > 100) throw new PluraError('invalid_input', `The email "${email}" is not a valid email address.`);
-  if (initialSiteId !== null) await existingSiteIds(ctx, [initialSiteId]);
+  if (initialSiteId !== null) await requireSitesExist(ctx, [initialSiteId]);
   if (await identityStore.findUserByLogin(db, login)) throw new PluraError('duplicate_user', `Username '${login}' already exists.`);
   if ((await identityStore.findUsersByEmail(db, email)).length > 0) throw new PluraError('duplicate_user', `User with email '${email}' already exists.`);
   if (ctx.scope.kind === 'tenant' && ctx.scope.tenant.limits.maxUsers !== null && (await identityStore.countUsers(db)) >= ctx.scope.tenant.limits.maxUsers) {
@@ -343,7 +344,7 @@ export async function resolveSiteIds(ctx: ActContext, raw: readonly number[] | '
     if (ctx.scope.kind !== 'tenant') return [];
     return (await ctx.scope.store.db.selectFrom('site').select('id').orderBy('id').execute()).map((row) => row.id);
   }
-  await existingSiteIds(ctx, raw);
+  await requireSitesExist(ctx, raw);
   return [...new Set(raw)];
 }
 
@@ -474,7 +475,7 @@ export async function getSitesAccessFromUser(ctx: ActContext, login: string): Pr
 
 export async function getUsersAccessFromSite(ctx: ActContext, siteId: number): Promise<Record<string, string>> {
   const tenant = tenantSlugOf(ctx.scope);
-  await existingSiteIds(ctx, [siteId]);
+  await requireSitesExist(ctx, [siteId]);
   authorize(ctx, 'manage_site_users', { kind: 'site', tenant, siteId }, `see the users of site ${siteId}`);
   const db = identityDbFor(ctx.platform, ctx.scope);
   const rows = await db.selectFrom('site_access').innerJoin('user', 'user.id', 'site_access.user_id').select(['user.login', 'site_access.role']).where('site_access.site_id', '=', siteId).orderBy('user.login').execute();

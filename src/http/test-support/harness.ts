@@ -14,11 +14,12 @@ export interface Harness {
   readonly platform: Platform;
   readonly app: FastifyInstance;
   readonly dataDir: string;
-  addTenant(slug: string, hosts: string[]): Promise<Tenant>;
+  /** `storage`: 'sqlite' (default) or a postgres:// URL. */
+  addTenant(slug: string, hosts: string[], storage?: string): Promise<Tenant>;
   /** Runs `fn` as the console operator inside a tenant (set-up steps of tests). */
   asOperator<T>(slug: string, fn: (ctx: ActContext) => Promise<T>): Promise<T>;
   addSite(slug: string, name: string): Promise<number>;
-  addUser(slug: string, login: string, options?: { superuser?: boolean; password?: string }): Promise<void>;
+  addUser(slug: string, login: string, options?: { superuser?: boolean; password?: string | null }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,8 +40,8 @@ export async function openHarness(env: Record<string, string> = {}): Promise<Har
     platform,
     app,
     dataDir,
-    async addTenant(slug, hosts) {
-      const tenant = await platform.tenants.create({ slug, hosts, storage: 'sqlite' });
+    async addTenant(slug, hosts, storage = 'sqlite') {
+      const tenant = await platform.tenants.create({ slug, hosts, storage });
       await resolver.refresh();
       return tenant;
     },
