@@ -1,6 +1,7 @@
 // `npm run bench -- <name>`: runs one benchmark from bench/.
 const benches: Record<string, () => Promise<void>> = {
   tenants: async () => (await import('./tenants.js')).runTenantsBench(),
+  identity: async () => (await import('./identity.js')).runIdentityBench(),
 };
 
 const name = process.argv[2] ?? 'tenants';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { AuditEntryTable, AuditTables } from './audit.tables.js';
 
 export type AuditActorKind = 'tenant_user' | 'platform_user' | 'anonymous' | 'system';
@@ -120,6 +120,12 @@ export interface AuditFilter {
   readonly offset?: number | undefined;
 }
 
+/** `column LIKE pattern` where `%`, `_` and `!` in `text` match themselves (escaped with `!`, on both engines). */
+function likeLiteral(column: string, before: string, text: string, after: string) {
+  const pattern = `${before}${text.replace(/[!%_]/g, '!$&')}${after}`;
+  return sql<SqlBool>`${sql.raw(column)} like ${pattern} escape '!'`;
+}
+
 function endOfDay(value: string): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999Z` : new Date(value).toISOString();
 }
@@ -138,18 +144,13 @@ export async function findAuditEntries(db: Kysely<AuditTables>, filter: AuditFil
   if (filter.actions && filter.actions.length > 0) {
     const actions = filter.actions;
     query = query.where((eb) =>
-      eb.or(actions.map((action) => (action.endsWith('*') ? eb('action', 'like', `${action.slice(0, -1).replace(/[%_]/g, '')}%`) : eb('action', '=', action)))),
+      eb.or(actions.map((action) => (action.endsWith('*') ? likeLiteral('action', '', action.slice(0, -1), '%') : eb('action', '=', action)))),
     );
   }
   if (filter.pattern) {
-    const like = `%${filter.pattern.toLowerCase().replace(/[%_]/g, '')}%`;
+    const text = filter.pattern.toLowerCase();
     query = query.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['actor']), 'like', like),
-        eb(eb.fn('lower', ['action']), 'like', like),
-        eb(eb.fn('lower', ['before_json']), 'like', like),
-        eb(eb.fn('lower', ['after_json']), 'like', like),
-      ]),
+      eb.or(['actor', 'action', 'before_json', 'after_json'].map((column) => likeLiteral(`lower(${column})`, '%', text, '%'))),
     );
   }
   const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();

@@ -37,9 +37,12 @@ export interface SiteView {
   readonly currency_name: string;
 }
 
+// Building the formatter is costly; one serves every call.
+const currencyNames = new Intl.DisplayNames(['en'], { type: 'currency' });
+
 function currencyName(code: string): string {
   try {
-    return new Intl.DisplayNames(['en'], { type: 'currency' }).of(code) ?? code;
+    return currencyNames.of(code) ?? code;
   } catch {
     return code;
   }

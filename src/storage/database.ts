@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { PluraError, describeError } from '../core/errors.js';
 
@@ -44,8 +44,38 @@ export function openSqlite<DB>(file: string, options: { mustExist?: boolean } = 
       cause: error,
     });
   }
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * Kysely prepares every query afresh; on hot paths (token checks, grants) preparing
+ * costs more than running. Queries are parameterised, so their SQL text repeats and
+ * the compiled statement can be reused. Statements are used one at a time (Kysely's
+ * SQLite driver runs one query per connection), so sharing one is safe.
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        // Map order doubles as recency: move the hit to the end.
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 export function openPostgres<DB>(connection: PostgresConnection): OpenDatabase<DB> {
