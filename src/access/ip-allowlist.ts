@@ -17,10 +17,21 @@ function wildcardToCidr(entry: string): string | null {
   return `${[...fixed, ...parts.slice(firstStar).map(() => '0')].join('.')}/${fixed.length * 8}`;
 }
 
+/**
+ * ipaddr.js also takes inet_aton shorthands (`10.1` is 10.0.0.1, `010.0.0.1` is octal
+ * 8.0.0.1); only dotted-quad decimal IPv4, alone or inside IPv6, is an address here.
+ */
+function isPlainNotation(text: string): boolean {
+  if (!text.includes(':')) return ipaddr.IPv4.isValidFourPartDecimal(text);
+  const tail = text.slice(text.lastIndexOf(':') + 1);
+  return !tail.includes('.') || ipaddr.IPv4.isValidFourPartDecimal(tail);
+}
+
 function parseEntry(entry: string): Range | null {
   const text = entry.trim();
   try {
     const cidr = wildcardToCidr(text) ?? text;
+    if (!isPlainNotation(cidr.split('/')[0] ?? '')) return null;
     if (cidr.includes('/')) return ipaddr.parseCIDR(cidr);
     const address = ipaddr.parse(cidr);
     return [address, address.kind() === 'ipv4' ? 32 : 128];
@@ -36,6 +47,7 @@ export function validateAllowlistEntry(entry: string): string | null {
 
 /** Normalises an address so `::ffff:1.2.3.4` meets IPv4 rules. */
 function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (!isPlainNotation(ip)) return null;
   try {
     return ipaddr.process(ip);
   } catch {
