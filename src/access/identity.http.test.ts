@@ -178,6 +178,38 @@ describe('identity over HTTP (sign-in, sessions, tokens, MFA, brute force, audit
     expect(reuse.statusCode).toBe(401);
   });
 
+  it('requires MFA enrolment at the next sign-in when MFA is required, and ends idle sessions', async () => {
+    await h.addUser('acme', 'ivan');
+    await h.asOperator('acme', async (ctx) => {
+      const { updateUser } = await import('./users.service.js');
+      await updateUser(ctx, 'ivan', { requireMfa: true });
+    });
+    const first = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: HOST }, payload: { login: 'ivan', password: TEST_PASSWORD } });
+    expect(first.json()).toMatchObject({ status: 'mfa_enrollment_required' });
+    const pending = { cookie: sessionCookieOf(first), csrf: first.json<{ csrfToken: string }>().csrfToken };
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/users', headers: { host: HOST, cookie: pending.cookie } })).statusCode).toBe(401);
+    const enrol = await h.app.inject({ method: 'POST', url: '/auth/mfa/enroll', headers: { host: HOST, cookie: pending.cookie, 'x-csrf-token': pending.csrf } });
+    const { secret } = enrol.json<{ secret: string }>();
+    const confirm = await h.app.inject({ method: 'POST', url: '/auth/mfa/enroll/confirm', headers: { host: HOST, cookie: pending.cookie, 'x-csrf-token': pending.csrf }, payload: { code: currentTotp(secret) } });
+    expect(confirm.json()).toMatchObject({ status: 'signed_in', mfa: true });
+    expect((await h.app.inject({ method: 'GET', url: '/api/v1/me', headers: { host: HOST, cookie: pending.cookie } })).json()).toMatchObject({ user: { login: 'ivan', uses_2fa: true } });
+
+    // An hour and more without activity ends a session that was not remembered.
+    await h.asOperator('acme', async (ctx) => {
+      if (ctx.scope.kind !== 'tenant') return;
+      await ctx.scope.store.db.updateTable('session').set({ last_seen_at: '2000-01-01T00:00:00.000Z' }).execute();
+    });
+    const expired = await h.app.inject({ method: 'GET', url: '/api/v1/me', headers: { host: HOST, cookie: pending.cookie } });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json()).toMatchObject({ error: { code: 'session_expired' } });
+  });
+
+  it('keeps a "remember me" session as a persistent cookie', async () => {
+    const response = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: HOST }, payload: { login: 'root', password: TEST_PASSWORD, remember: true } });
+    const cookie = response.cookies.find((c) => c.name === 'plura_session');
+    expect(cookie?.maxAge).toBe(1209600);
+  });
+
   it('blocks an IP after N failed sign-ins for this tenant only, and the operator can unblock it', async () => {
     const attempt = (host: string, password: string) =>
       h.app.inject({ method: 'POST', url: '/auth/login', headers: { host }, payload: { login: 'root', password }, remoteAddress: '198.51.100.7' });

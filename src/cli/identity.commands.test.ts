@@ -74,4 +74,17 @@ describe('identity console commands', () => {
     const broken = await plura(dataDir, 'auditlog:verify', '--tenant', 'acme');
     expect(broken).toMatchObject({ code: 1, err: expect.stringContaining('tampered') as string });
   });
+
+  it('audits tenant lifecycle and settings changes in the platform log (secrets redacted)', async () => {
+    await plura(dataDir, 'tenant:update', 'acme', '--name', 'Acme Inc');
+    await plura(dataDir, 'tenant:deactivate', 'acme');
+    await plura(dataDir, 'config:set', 'Security.password_min_length', '12', '--tenant', 'acme');
+    await plura(dataDir, 'config:set', 'database.redis_url', 'redis://user:pw@127.0.0.1:6379');
+    const file = join(dataDir, 'platform-audit.json');
+    expect((await plura(dataDir, 'auditlog:export', '--output-file', file)).code).toBe(0);
+    const entries = JSON.parse(readFileSync(file, 'utf8')) as { action: string; tenant: string | null; after: unknown }[];
+    expect(entries.map((e) => e.action)).toEqual(['settings.changed', 'settings.changed', 'tenant.deactivated', 'tenant.updated', 'tenant.created']);
+    expect(JSON.stringify(entries)).not.toContain('user:pw');
+    expect((await plura(dataDir, 'auditlog:verify')).out).toContain('The audit log of the platform is intact (5 entries checked).');
+  });
 });

@@ -12,6 +12,11 @@ import { describeStorage, type Tenant } from '../tenancy/tenant.js';
 import { registerIdentityCommands } from './identity.commands.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
+import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
+import type { Actor } from '../access/policy.js';
+
+/** Everything done at the shell is audited as the console operator. */
+const cliActor: Actor = { kind: 'system', name: 'cli' };
 
 interface Io {
   out(line: string): void;
@@ -131,6 +136,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     .action((slug: string, options: { host: string[]; name?: string; storage?: string; format: Format }) =>
       withPlatform(async (platform) => {
         const tenant = await platform.tenants.create({ slug, hosts: options.host, ...(options.name ? { name: options.name } : {}), ...(options.storage ? { storage: options.storage } : {}) });
+        await recordPlatformAudit(platform, cliActor, 'tenant.created', tenant.slug, { after: { hosts: tenant.hosts, name: tenant.name, storage: describeStorage(tenant.storage) } });
         const link = await tenantSetupLink(platform, tenant, Number(process.env.PORT ?? 8080));
         if (options.format === 'json') io.out(JSON.stringify({ ...tenant, setupLink: link }, null, 2));
         else {
@@ -189,6 +195,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     ) =>
       withPlatform(async (platform) => {
         const emptyToNull = (v: string | undefined): string | null | undefined => (v === undefined ? undefined : v === '' ? null : v);
+        const before = await platform.tenants.get(tenantArgument(positional, options));
         const tenant = await platform.tenants.update(tenantArgument(positional, options), {
           ...(options.name !== undefined ? { name: options.name } : {}),
           addHosts: options.addHost,
@@ -202,6 +209,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
           ...(options.language !== undefined ? { language: emptyToNull(options.language) ?? null } : {}),
           ...(options.timezone !== undefined ? { timezone: emptyToNull(options.timezone) ?? null } : {}),
         });
+        await recordPlatformAudit(platform, cliActor, 'tenant.updated', tenant.slug, { before, after: tenant });
         io.out(`Updated tenant ${tenant.slug}.`);
       }),
   );
@@ -214,6 +222,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
       (positional: string | undefined, options: { tenant?: string; matomoDomain?: string }) =>
         withPlatform(async (platform) => {
           const tenant = await platform.tenants.setStatus(tenantArgument(positional, options), status);
+          await recordPlatformAudit(platform, cliActor, status === 'active' ? 'tenant.activated' : 'tenant.deactivated', tenant.slug);
           io.out(`${verb} tenant ${tenant.slug}.`);
         }),
     );
@@ -224,6 +233,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
   ).action((positional: string | undefined, options: { tenant?: string; matomoDomain?: string; force?: boolean }) =>
     withPlatform(async (platform) => {
       const tenant = await platform.tenants.delete(tenantArgument(positional, options), { force: options.force === true });
+      await recordPlatformAudit(platform, cliActor, 'tenant.deleted', tenant.slug, { before: { hosts: tenant.hosts, name: tenant.name } });
       io.out(`Deleted tenant ${tenant.slug} and all its data.`);
     }),
   );
@@ -336,7 +346,16 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     (name: string, value: string, options: { tenant?: string; matomoDomain?: string }) =>
       withPlatform(async (platform) => {
         const slug = await settingsScope(platform, options);
+        const before = (slug ? platform.settings.forTenant(slug) : platform.settings).get(parseSettingName(name));
         const file = platform.settings.set(name, value, slug ? { tenant: slug } : {});
+        // Secrets never enter the audit log, only the fact that they changed.
+        const secret = /secret|password|redis_url|registry_url/i.test(name);
+        const change = { before: { [name]: secret ? '(redacted)' : before }, after: { [name]: secret ? '(redacted)' : value } };
+        await recordPlatformAudit(platform, cliActor, 'settings.changed', slug ?? null, change);
+        if (slug) {
+          const tenant = await platform.tenants.get(slug);
+          await platform.withStore(tenant, (store) => recordAudit({ platform, scope: { kind: 'tenant', tenant, store }, actor: cliActor, ip: null }, 'settings.changed', change));
+        }
         io.out(`Wrote ${name} to ${file}.`);
       }),
   );

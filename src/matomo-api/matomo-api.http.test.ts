@@ -112,6 +112,21 @@ describe('Matomo API surface: UsersManager, SitesManager, formats, errors', () =
     expect(withCode.json<{ value: string }>().value).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('rotates a user\'s tokens when the role rises, if the tenant asks for it', async () => {
+    h.platform.settings.set('Security.rotate_tokens_on_role_rise', '1', { tenant: 'shop' });
+    h.platform.settings.forgetTenant('shop');
+    await api({ module: 'API', method: 'UsersManager.addUser', format: 'json', userLogin: 'riser', password: TEST_PASSWORD, email: 'riser@shop.test', token_auth: superToken });
+    await api({ module: 'API', method: 'UsersManager.setUserAccess', format: 'json', userLogin: 'riser', access: 'view', idSites: '1', token_auth: superToken });
+    const token = (await api({ module: 'API', method: 'UsersManager.createAppSpecificTokenAuth', format: 'json', userLogin: 'riser', passwordConfirmation: TEST_PASSWORD, description: 'x' })).json<{ value: string }>().value;
+    expect((await api({ module: 'API', method: 'API.getMatomoVersion', format: 'json', token_auth: token })).statusCode).toBe(200);
+    await api({ module: 'API', method: 'UsersManager.setUserAccess', format: 'json', userLogin: 'riser', access: 'view', idSites: '1', token_auth: superToken });
+    expect((await api({ module: 'API', method: 'API.getMatomoVersion', format: 'json', token_auth: token })).statusCode).toBe(200);
+    await api({ module: 'API', method: 'UsersManager.setUserAccess', format: 'json', userLogin: 'riser', access: 'admin', idSites: '1', token_auth: superToken });
+    expect((await api({ module: 'API', method: 'API.getMatomoVersion', format: 'json', token_auth: token })).statusCode).toBe(401);
+    h.platform.settings.unset('Security.rotate_tokens_on_role_rise', { tenant: 'shop' });
+    h.platform.settings.forgetTenant('shop');
+  });
+
   it('answers bulk requests entry by entry, errors included', async () => {
     const response = await api({
       module: 'API',
