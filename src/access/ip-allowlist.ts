@@ -32,9 +32,11 @@ function parseEntry(entry: string): Range | null {
   try {
     const cidr = wildcardToCidr(text) ?? text;
     if (!isPlainNotation(cidr.split('/')[0] ?? '')) return null;
-    if (cidr.includes('/')) return ipaddr.parseCIDR(cidr);
-    const address = ipaddr.parse(cidr);
-    return [address, address.kind() === 'ipv4' ? 32 : 128];
+    const address = cidr.includes('/') ? ipaddr.parseCIDR(cidr) : ipaddr.parse(cidr);
+    const [base, bits] = Array.isArray(address) ? address : [address, address.kind() === 'ipv4' ? 32 : 128];
+    // Clients are normalised to IPv4 (parseAddress), so a `::ffff:a.b.c.d` entry must be too, or it never matches.
+    if (base instanceof ipaddr.IPv6 && base.isIPv4MappedAddress() && bits >= 96) return [base.toIPv4Address(), bits - 96];
+    return [base, bits];
   } catch {
     return null;
   }
