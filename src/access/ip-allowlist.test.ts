@@ -63,6 +63,17 @@ describe('parseAllowlist', () => {
     expect(list.allows('::ffff:11.0.0.1')).toBe(false);
   });
 
+  it('matches IPv4-mapped IPv6 entries against IPv4 clients in either notation', () => {
+    const list = parseAllowlist(['::ffff:1.2.3.4', '::ffff:10.0.0.0/104']);
+    expect(list.allows('1.2.3.4')).toBe(true);
+    expect(list.allows('::ffff:1.2.3.4')).toBe(true);
+    expect(list.allows('10.200.0.1')).toBe(true);
+    expect(list.allows('1.2.3.5')).toBe(false);
+    expect(list.allows('11.0.0.1')).toBe(false);
+    // A mapped range wider than the IPv4 space stays an IPv6 rule.
+    expect(parseAllowlist(['::ffff:0.0.0.0/95']).allows('1.2.3.4')).toBe(false);
+  });
+
   it('never lets an IPv4 rule match an unrelated IPv6 address or the reverse', () => {
     expect(parseAllowlist(['0.0.0.0/0']).allows('2001:db8::1')).toBe(false);
     expect(parseAllowlist(['::/0']).allows('1.2.3.4')).toBe(false);

@@ -158,6 +158,12 @@ describe('isPasswordExpired', () => {
     expect(isPasswordExpired('2024-01-01T00:00:00Z', policy, now)).toBe(true);
   });
 
+  it('treats an unreadable change date as expired when expiry is on', () => {
+    expect(isPasswordExpired('not a date', { ...lax, expiryDays: 30 }, now)).toBe(true);
+    expect(isPasswordExpired('', { ...lax, expiryDays: 30 }, now)).toBe(true);
+    expect(isPasswordExpired('not a date', lax, now)).toBe(false);
+  });
+
   it('uses the current time by default', () => {
     const policy = { ...lax, expiryDays: 1 };
     expect(isPasswordExpired(new Date().toISOString(), policy)).toBe(false);

@@ -46,5 +46,8 @@ export async function isInHistory(password: string, previousHashes: readonly str
 
 export function isPasswordExpired(changedAt: string, policy: PasswordPolicy, now = new Date()): boolean {
   if (policy.expiryDays <= 0) return false;
-  return now.getTime() - Date.parse(changedAt) > policy.expiryDays * 86_400_000;
+  const changed = Date.parse(changedAt);
+  // An unreadable date fails closed: asking for a new password beats never expiring it.
+  if (Number.isNaN(changed)) return true;
+  return now.getTime() - changed > policy.expiryDays * 86_400_000;
 }

@@ -73,26 +73,18 @@ export async function withRequestContext<T>(
   fn: (auth: RequestAuth) => Promise<T>,
 ): Promise<T> {
   const { platform } = deps;
-  const tenant = request.tenant;
   const ip = request.ip || null;
-  if (tenant) {
-    return platform.withStore(tenant, async (store) => {
-      const scope: Scope = { kind: 'tenant', tenant, store };
-      enforceAllowlist(platform, scope, ip);
+  // On the platform host, a platform admin may act inside a named tenant.
+  const actingSlug = request.tenant ? undefined : requestedTenant(request);
+  if (actingSlug === undefined) {
+    return withRequestScope(platform, request, async (scope) => {
       const auth = await authenticate(deps, request, scope, scope, options, ip);
-      await enforceRateLimit(deps, reply, auth, options, tenant.slug, ip);
+      await enforceRateLimit(deps, reply, auth, options, scope.kind === 'tenant' ? scope.tenant.slug : '(platform)', ip);
       return fn(auth);
     });
   }
-  // Platform host: platform users; a platform admin may act inside a named tenant.
   const platformScope: Scope = { kind: 'platform' };
   enforceAllowlist(platform, platformScope, ip);
-  const actingSlug = requestedTenant(request);
-  if (actingSlug === undefined) {
-    const auth = await authenticate(deps, request, platformScope, platformScope, options, ip);
-    await enforceRateLimit(deps, reply, auth, options, '(platform)', ip);
-    return fn(auth);
-  }
   const actingTenant = await platform.tenants.get(actingSlug);
   if (actingTenant.status !== 'active') throw new PluraError('tenant_deactivated', `The tenant "${actingTenant.slug}" is deactivated.`);
   return platform.withStore(actingTenant, async (store) => {
