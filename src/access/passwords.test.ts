@@ -1,5 +1,5 @@
 import { hash } from '@node-rs/argon2';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dummyVerify, hashPassword, needsRehash, verifyPassword } from './passwords.js';
 
 describe('hashPassword / verifyPassword', () => {
@@ -55,6 +55,12 @@ describe('needsRehash', () => {
     expect(needsRehash(await hash('x', { memoryCost: current, timeCost: 2, parallelism: 1, algorithm: 0 }))).toBe(true);
   });
 
+  it('is true for a hash made with argon2 version 0x10', async () => {
+    const current = Number(process.env.PLURA_ARGON2_MEMORY_KIB ?? 19_456);
+    // Version.V0x10 is 0 (an ambient const enum, so spelled out).
+    expect(needsRehash(await hash('x', { memoryCost: current, timeCost: 2, parallelism: 1, algorithm: 2, version: 0 }))).toBe(true);
+  });
+
   it('is true (rather than throwing) for a malformed hash', () => {
     expect(needsRehash('')).toBe(true);
     expect(needsRehash('not-a-hash')).toBe(true);
@@ -67,5 +73,28 @@ describe('dummyVerify', () => {
     await expect(dummyVerify('anything')).resolves.toBeUndefined();
     await expect(dummyVerify('plura-dummy-password')).resolves.toBeUndefined();
     await expect(Promise.all([dummyVerify('a'), dummyVerify('b')])).resolves.toEqual([undefined, undefined]);
+  });
+});
+
+describe('PLURA_ARGON2_MEMORY_KIB', () => {
+  // The cost is read once at import, so each case loads a fresh copy of the module.
+  it.each([
+    ['8192', 'm=8192'],
+    ['', 'm=19456'],
+    ['lots', 'm=19456'],
+    ['4', 'm=19456'],
+    ['1024.5', 'm=19456'],
+  ])('%j gives %s', async (value, expected) => {
+    vi.stubEnv('PLURA_ARGON2_MEMORY_KIB', value);
+    vi.resetModules();
+    try {
+      const fresh = await import('./passwords.js');
+      const hashed = await fresh.hashPassword('x');
+      expect(hashed).toContain(`$${expected},t=2,p=1$`);
+      expect(fresh.needsRehash(hashed)).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
   });
 });

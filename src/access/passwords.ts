@@ -5,11 +5,19 @@ import { hash, parseOptions, verify } from '@node-rs/argon2';
  * benchmarks may lower the cost through PLURA_ARGON2_MEMORY_KIB; the hash records its
  * own parameters, so verification never depends on the current ones.
  */
-const memoryCost = Number(process.env.PLURA_ARGON2_MEMORY_KIB ?? 19_456);
+const memoryCost = memoryCostFrom(process.env.PLURA_ARGON2_MEMORY_KIB);
 const timeCost = 2;
 const parallelism = 1;
-// Algorithm.Argon2id is a const enum in an ambient declaration; 2 is its value.
+// Algorithm and Version are ambient const enums (the runtime exports are empty objects, and
+// isolatedModules forbids inlining them), so their values are spelled out: Argon2id = 2, V0x13 = 1.
 const ARGON2ID = 2;
+const VERSION_0X13 = 1;
+
+/** A mistyped override must not break every sign-in (NaN) or drop below argon2's own floor (8 KiB). */
+function memoryCostFrom(value: string | undefined): number {
+  const parsed = Number(value);
+  return value !== undefined && Number.isInteger(parsed) && parsed >= 8 ? parsed : 19_456;
+}
 
 export function hashPassword(plain: string): Promise<string> {
   return hash(plain, { memoryCost, timeCost, parallelism, algorithm: ARGON2ID });
@@ -28,7 +36,7 @@ export async function verifyPassword(hashed: string, plain: string): Promise<boo
 export function needsRehash(hashed: string): boolean {
   try {
     const options = parseOptions(hashed);
-    return options.algorithm !== ARGON2ID || options.memoryCost !== memoryCost || options.timeCost !== timeCost || options.parallelism !== parallelism;
+    return options.algorithm !== ARGON2ID || options.version !== VERSION_0X13 || options.memoryCost !== memoryCost || options.timeCost !== timeCost || options.parallelism !== parallelism;
   } catch {
     return true;
   }

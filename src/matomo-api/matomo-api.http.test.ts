@@ -173,4 +173,25 @@ describe('Matomo API surface: UsersManager, SitesManager, formats, errors', () =
     // A tenant user's token at the platform host is nobody there.
     expect((await api({ module: 'API', method: 'UsersManager.getUsers', format: 'json', tenant: 'shop', token_auth: superToken }, { host: 'ops.test' })).statusCode).toBe(401);
   });
+
+  it('reads the audit log through AuditLog.getAuditLog with filters, as CSV too', async () => {
+    const json = await api({ module: 'API', method: 'AuditLog.getAuditLog', format: 'json', filter_pattern: 'newbie', eventTypes: 'user.*', token_auth: superToken });
+    const rows = json.json<{ action: string; actor: string }[]>();
+    expect(rows.map((row) => row.action)).toEqual(['user.deleted', 'user.created']);
+    expect(json.headers['x-matomo-total-results']).toBe('2');
+    const csv = await api({ module: 'API', method: 'AuditLog.getAuditLog', format: 'CSV', convertToUnicode: '0', filter_pattern: 'newbie', token_auth: superToken });
+    expect(csv.headers['content-type']).toContain('application/vnd.ms-excel');
+    expect(csv.body.split('\n')[0]).toContain('id,time,actor,actor_kind,tenant,idsite,ip,action');
+    const denied = await api({ module: 'API', method: 'AuditLog.getAuditLog', format: 'json', token_auth: viewToken });
+    expect(denied.statusCode).toBe(401);
+  });
+
+  it('signs platform users in only at the platform host', async () => {
+    const atPlatform = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'ops.test' }, payload: { login: 'ops', password: TEST_PASSWORD } });
+    expect(atPlatform.json()).toMatchObject({ status: 'signed_in' });
+    const atTenant = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: HOST }, payload: { login: 'ops', password: TEST_PASSWORD } });
+    expect(atTenant.statusCode).toBe(401);
+    const tenantUserAtPlatform = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'ops.test' }, payload: { login: 'boss', password: TEST_PASSWORD } });
+    expect(tenantUserAtPlatform.statusCode).toBe(401);
+  });
 });
