@@ -77,6 +77,7 @@ export async function runIdentityBench(): Promise<void> {
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     console.log(`identity bench: ${SECONDS} s per case, 10 connections, server in a child process`);
     const baseline = await load('GET /healthz (baseline)', { url: `${url}/healthz` });
+    const tenantRate = await load('GET /api/v1/tenant (tenant scope, no auth)', { url: `${url}/api/v1/tenant` });
     const tokenRate = await load('Matomo API call with token_auth (POST)', {
       url: `${url}/index.php`,
       method: 'POST',
@@ -91,6 +92,7 @@ export async function runIdentityBench(): Promise<void> {
       body: JSON.stringify({ login: 'analyst', password: PASSWORD }),
       connections: 2,
     });
+    console.log(`tenant-scoped call without auth: ${(tenantRate / baseline).toFixed(2)} of baseline`);
     console.log(`token-checked call: ${(tokenRate / baseline).toFixed(2)} of baseline; per-call overhead ≈ ${((1 / tokenRate - 1 / baseline) * 1000 * 10).toFixed(2)} ms at 10 connections`);
     console.log(`session-checked call: ${(sessionRate / baseline).toFixed(2)} of baseline`);
     console.log(`sign-in: ${loginRate.toFixed(1)} per second on 2 connections ≈ ${(2000 / loginRate).toFixed(0)} ms each`);
