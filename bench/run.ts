@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<void>> = {
   tenants: async () => (await import('./tenants.js')).runTenantsBench(),
   identity: async () => (await import('./identity.js')).runIdentityBench(),
+  tracking: async () => (await import('./tracking.js')).runTrackingBench(),
 };
 
 const name = process.argv[2] ?? 'tenants';

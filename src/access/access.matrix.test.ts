@@ -141,6 +141,8 @@ const matomoMethods: readonly MatomoSpec[] = [
   { method: 'SitesManager.getSitesIdWithAtLeastViewAccess', need: { on: 'anyone' }, params: () => ({}), listsSites: 'view' },
   { method: 'SitesManager.getSitesIdWithAdminAccess', need: { on: 'anyone' }, params: () => ({}), listsSites: 'admin' },
   { method: 'AuditLog.getAuditLog', need: { on: 'superuser' }, params: () => ({}) },
+  { method: 'Live.getCounters', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), lastMinutes: '30' }) },
+  { method: 'Live.getLastVisitsDetails', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), period: 'day', date: 'today' }) },
 ];
 
 interface RestSpec {

@@ -226,3 +226,15 @@ export function actorLabel(actor: Actor): string {
       return actor.name;
   }
 }
+
+/**
+ * Matomo: tracking parameters that rewrite history or identity (`cip`, an old `cdt`,
+ * `country`, `region`, `city`, `lat`, `long`) need a token with write or admin
+ * access on the site, or a super user's.
+ */
+export function decideTrackingOverride(actor: Actor, tenant: string, siteId: number): Decision {
+  const role = effectiveRole(actor, tenant, siteId);
+  if (role === 'superuser') return allow(`superuser of tenant ${tenant}`);
+  if (role === 'write' || role === 'admin') return allow(`role ${role} on site ${siteId}`);
+  return deny(`role ${role} on site ${siteId}; write or admin is needed`);
+}

@@ -10,6 +10,7 @@ import { formatSettingValue, parseSettingName } from '../settings/settings.js';
 import { listSites } from '../sites/sites.service.js';
 import { describeStorage, type Tenant } from '../tenancy/tenant.js';
 import { registerIdentityCommands } from './identity.commands.js';
+import { registerTrackingCommands } from './tracking.commands.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
 import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
@@ -361,6 +362,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
   );
 
   registerIdentityCommands(program, { io, withPlatform, tenantOptions, formatOption });
+  registerTrackingCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;
 }

@@ -41,6 +41,8 @@ export const errorCatalogue = {
   duplicate_user: { status: 409 },
   weak_password: { status: 400 },
   rate_limited: { status: 429 },
+  /** Too much work queued: try again shortly (Retry-After). */
+  overloaded: { status: 503 },
 } as const satisfies Record<string, { status: number }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -17,6 +17,9 @@ import { auditRoutes } from '../audit/audit.routes.js';
 import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
 import { sitesRoutes } from '../sites/sites.routes.js';
 import type { RequestContextDeps } from './request-context.js';
+import { trackingRoutes } from '../tracking/tracking.routes.js';
+import { TrackingWriter } from '../tracking/write-queue.js';
+import { trackerScriptRoutes } from '../tracking/tracker-script.routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,6 +52,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const deps: RequestContextDeps = { platform, rateLimiter: new ApiRateLimiter({ redis }) };
   const platformHost = normalizeHost(platform.settings.get('General.platform_host'));
+  const writer = new TrackingWriter(platform, {
+    maxBatch: platform.settings.get('Tracker.group_commit_max_batch'),
+    intervalMs: platform.settings.get('Tracker.group_commit_interval_ms'),
+    maxQueued: platform.settings.get('Tracker.max_queued_hits'),
+  });
+  // Queued hits are written before the stores close.
+  app.addHook('onClose', () => writer.close());
 
   app.setErrorHandler((error, request, reply) => {
     if (isPluraError(error)) {
@@ -101,6 +111,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       await auditRoutes(scoped, deps);
       await matomoApiRoutes(scoped, deps);
     });
+    await tenantScope.register(async (tracking) => trackingRoutes(tracking, { platform, writer }));
+    await tenantScope.register(trackerScriptRoutes);
   });
 
   return app;

@@ -5,6 +5,7 @@ import { authorizeSomeSite } from '../access/users.service.js';
 import { auditLogApi } from '../audit/audit-log.api.js';
 import { withRequestContext, type RequestAuth, type RequestContextDeps } from '../http/request-context.js';
 import { sitesManagerApi } from '../sites/sites-manager.api.js';
+import { liveApi } from '../tracking/live.api.js';
 import type { MatomoCall, MatomoModule } from './method.js';
 import { parseMatomoParams, parseMatomoQueryString } from './params.js';
 import { parseMatomoFormat, renderMatomoError, renderMatomoResult, type MatomoFormat, type MatomoValue, type RenderedResponse } from './render.js';
@@ -46,6 +47,7 @@ const modules: Readonly<Record<string, MatomoModule>> = {
   UsersManager: usersManagerApi,
   SitesManager: sitesManagerApi,
   AuditLog: auditLogApi,
+  Live: liveApi,
 };
 
 async function callMethod(call: MatomoCall): Promise<MatomoValue> {

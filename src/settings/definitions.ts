@@ -252,6 +252,56 @@ export const settingDefinitions = {
     scope: 'tenant',
     description: "Delete a user's API tokens when the user's role rises, so old tokens never carry new power.",
   },
+  'Tracker.group_commit_max_batch': {
+    type: 'int',
+    default: 500,
+    min: 1,
+    max: 10000,
+    scope: 'platform',
+    description: 'Hits written in one transaction at most (group commit); a full batch is written at once.',
+  },
+  'Tracker.group_commit_interval_ms': {
+    type: 'int',
+    default: 2,
+    min: 0,
+    max: 1000,
+    scope: 'platform',
+    description: 'Milliseconds a hit may wait for others to share its transaction. Hits are acknowledged only after it commits.',
+  },
+  'Tracker.max_queued_hits': {
+    type: 'int',
+    default: 20000,
+    min: 1,
+    scope: 'platform',
+    description: 'Hits waiting for their transaction, across tenants, beyond which tracking answers 503 with Retry-After.',
+  },
+  'Tracker.ip_anonymization_bytes': {
+    type: 'int',
+    default: 2,
+    min: 0,
+    max: 3,
+    scope: 'tenant',
+    description: 'Bytes of the visitor IP set to zero before storage (0: keep the full address).',
+  },
+  'Tracker.honor_do_not_track': {
+    type: 'bool',
+    default: false,
+    scope: 'tenant',
+    description: 'Do not record visitors whose browser sends DNT: 1.',
+  },
+  'Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than': {
+    type: 'int',
+    default: 86400,
+    min: 0,
+    scope: 'tenant',
+    description: 'Seconds: a cdt older than this needs a token with write or admin access (Matomo name).',
+  },
+  'Tracker.bulk_requests_require_authentication': {
+    type: 'bool',
+    default: false,
+    scope: 'tenant',
+    description: 'Every bulk request needs a token with write or admin access on its site.',
+  },
 } as const satisfies Record<string, SettingDefinition>;
 
 export type SettingName = keyof typeof settingDefinitions;

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { PluraError } from '../core/errors.js';
 import { requireTenantScope, type ActContext } from '../access/context.js';
 import { identityDbOf, identityStore } from '../access/identity.store.js';
+import { validateAllowlistEntry } from '../access/ip-allowlist.js';
 import { siteFilter, type Capability, type SensitiveDataRole } from '../access/policy.js';
 import { authorize } from '../access/users.service.js';
 import { recordAudit } from '../audit/audit.service.js';
@@ -156,7 +157,13 @@ function settingsColumns(input: SiteSettingsInput): Partial<Record<string, strin
   if (input.siteSearch !== undefined) columns['sitesearch'] = input.siteSearch ? 1 : 0;
   if (input.searchKeywordParameters !== undefined) columns['sitesearch_keyword_parameters'] = input.searchKeywordParameters;
   if (input.searchCategoryParameters !== undefined) columns['sitesearch_category_parameters'] = input.searchCategoryParameters;
-  if (input.excludedIps !== undefined) columns['excluded_ips'] = input.excludedIps;
+  if (input.excludedIps !== undefined) {
+    for (const entry of input.excludedIps.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+      const problem = validateAllowlistEntry(entry);
+      if (problem) throw new PluraError('invalid_input', `Excluded IPs: ${problem}`);
+    }
+    columns['excluded_ips'] = input.excludedIps;
+  }
   if (input.excludedParameters !== undefined) columns['excluded_parameters'] = input.excludedParameters;
   if (input.excludedUserAgents !== undefined) columns['excluded_user_agents'] = input.excludedUserAgents;
   if (input.excludedReferrers !== undefined) columns['excluded_referrers'] = input.excludedReferrers;

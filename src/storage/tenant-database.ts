@@ -3,6 +3,8 @@ import { identityMigrations } from '../access/identity.migrations.js';
 import type { AuditTables } from '../audit/audit.tables.js';
 import { auditMigrations } from '../audit/audit.migrations.js';
 import type { SitesTables } from '../sites/sites.tables.js';
+import type { TrackingTables } from '../tracking/tracking.tables.js';
+import { trackingMigrations } from '../tracking/tracking.migrations.js';
 import { sitesMigrations } from '../sites/sites.migrations.js';
 import type { Migration } from './migrations.js';
 
@@ -10,6 +12,6 @@ import type { Migration } from './migrations.js';
  * Everything one tenant store holds: the union of the tables each capability owns.
  * A capability adds its tables here and its migrations to `tenantMigrations`.
  */
-export type TenantDatabase = SitesTables & IdentityTables & AuditTables;
+export type TenantDatabase = SitesTables & IdentityTables & AuditTables & TrackingTables;
 
-export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations];
+export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations, ...trackingMigrations];

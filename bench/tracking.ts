@@ -1,0 +1,155 @@
+/**
+ * Tracking throughput, each figure against a baseline measured in the same run:
+ * - single hits (GET /matomo.php over keep-alive, acknowledged only once committed)
+ *   vs. a no-op Node HTTP server answering the same requests, same load tool and
+ *   concurrency (target ≥ 0.5);
+ * - bulk: POST 1,000 hits per request, hits/s stored (target ≥ 100,000/s);
+ * - single hits spread over 1,000 tenants vs. one tenant (target ≥ 0.8).
+ * Plura runs in a child process (`plura serve`); the no-op server in another.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { openPlatform } from '../src/platform/platform.js';
+import { createSite } from '../src/sites/sites-access.service.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function prepare(dataDir: string, tenants: number): Promise<void> {
+  const platform = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+  try {
+    for (let i = 0; i < tenants; i += 1) {
+      const tenant = await platform.tenants.create({ slug: `t${i}`, hosts: [`t${i}.bench.test`] });
+      await platform.withStore(tenant, (store) =>
+        createSite({ platform, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'bench' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
+      );
+    }
+  } finally {
+    await platform.close();
+  }
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    if (await fetch(url).then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function startPlura(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0', PLURA_TRACKER_MAX_QUEUED_HITS: '1000000' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return { url, child };
+}
+
+/** The baseline: a Node HTTP server that answers every request at once with a 1×1 GIF. */
+async function startNoop(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const code = `const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'image/gif' }); res.end(gif); }); }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: 'inherit' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(url);
+  return { url, child };
+}
+
+let sequence = 0;
+function hitPath(): string {
+  sequence += 1;
+  const visitor = (sequence % 5000).toString(16).padStart(16, '0');
+  return `/matomo.php?idsite=1&rec=1&url=https%3A%2F%2Fsite.example%2Fpage${sequence % 100}&action_name=Page&_id=${visitor}&send_image=0`;
+}
+
+async function singleHits(url: string, hosts: readonly string[]): Promise<{ rps: number; bad: number }> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'user-agent': UA },
+    requests: [
+      {
+        setupRequest: (request) => {
+          i = (i + 1) % hosts.length;
+          return { ...request, path: hitPath(), headers: { ...request.headers, host: hosts[i] ?? 'localhost' } };
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, bad: result.non2xx + result.errors };
+}
+
+async function bulkHits(url: string): Promise<{ hitsPerSecond: number; bad: number }> {
+  const requests = Array.from({ length: 1000 }, (_, i) => `?idsite=1&rec=1&url=https%3A%2F%2Fsite.example%2Fbulk${i % 50}&_id=${(i % 300).toString(16).padStart(16, 'a')}&ua=${encodeURIComponent(UA)}`);
+  const result = await autocannon({
+    url: `${url}/matomo.php`,
+    method: 'POST',
+    connections: 4,
+    duration: SECONDS,
+    headers: { host: 't0.bench.test', 'content-type': 'application/json' },
+    body: JSON.stringify({ requests }),
+  });
+  return { hitsPerSecond: result.requests.average * 1000, bad: result.non2xx + result.errors };
+}
+
+export async function runTrackingBench(): Promise<void> {
+  const oneDir = mkdtempSync(join(tmpdir(), 'plura-bench-track-1-'));
+  const manyDir = mkdtempSync(join(tmpdir(), 'plura-bench-track-n-'));
+  const children: ChildProcess[] = [];
+  try {
+    await prepare(oneDir, 1);
+    console.log(`tracking bench: ${SECONDS} s per case, ${CONNECTIONS} connections, keep-alive, servers in child processes`);
+    const noop = await startNoop();
+    children.push(noop.child);
+    const baseline = await singleHits(noop.url, ['t0.bench.test']);
+    noop.child.kill();
+
+    const one = await startPlura(oneDir);
+    children.push(one.child);
+    const single = await singleHits(one.url, ['t0.bench.test']);
+    const bulk = await bulkHits(one.url);
+    one.child.kill('SIGTERM');
+
+    const started = performance.now();
+    await prepare(manyDir, TENANTS);
+    console.log(`prepared ${TENANTS} tenants with a site each in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const many = await startPlura(manyDir);
+    children.push(many.child);
+    const spread = await singleHits(many.url, Array.from({ length: TENANTS }, (_, i) => `t${i}.bench.test`));
+    many.child.kill('SIGTERM');
+
+    const flag = (bad: number): string => (bad > 0 ? `  (${bad} non-2xx/errors!)` : '');
+    console.log(`no-op Node HTTP server (baseline)         ${baseline.rps.toFixed(0).padStart(8)} req/s${flag(baseline.bad)}`);
+    console.log(`single hits, 1 tenant                     ${single.rps.toFixed(0).padStart(8)} req/s  ratio ${(single.rps / baseline.rps).toFixed(2)} (target ≥ 0.5)${flag(single.bad)}`);
+    console.log(`bulk, 1,000 hits per request              ${bulk.hitsPerSecond.toFixed(0).padStart(8)} hits/s (target ≥ 100,000)${flag(bulk.bad)}`);
+    console.log(`single hits over ${TENANTS} tenants            ${spread.rps.toFixed(0).padStart(8)} req/s  ratio to 1 tenant ${(spread.rps / single.rps).toFixed(2)} (target ≥ 0.8)${flag(spread.bad)}`);
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(oneDir, { recursive: true, force: true });
+    rmSync(manyDir, { recursive: true, force: true });
+  }
+}

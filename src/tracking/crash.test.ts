@@ -1,0 +1,95 @@
+/**
+ * Durability: hits are sent at full speed to a real server process, which is
+ * killed with SIGKILL mid-stream. After a restart every acknowledged hit must be
+ * in the store (a hit is acknowledged only after its transaction committed).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { openPlatform } from '../platform/platform.js';
+import { createSite } from '../sites/sites-access.service.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function hit(port: number, agent: Agent, n: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, agent, path: `/matomo.php?idsite=1&rec=1&send_image=0&_id=00000000000000ff&url=https%3A%2F%2Fsite.example%2Fh${n}`, headers: { host: 'crash.test' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+describe('crash safety', () => {
+  it('loses no acknowledged hit when the server is killed with SIGKILL', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'plura-crash-'));
+    try {
+      const setup = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+      const tenant = await setup.tenants.create({ slug: 'crash', hosts: ['crash.test'] });
+      await setup.withStore(tenant, (store) =>
+        createSite({ platform: setup, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
+      );
+      await setup.close();
+
+      const port = await freePort();
+      const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+        stdio: 'ignore',
+        env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0' },
+      });
+      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+      for (let i = 0; i < 300 && (await hit(port, agent, -1)) === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const acknowledged: number[] = [];
+      let next = 0;
+      let stop = false;
+      const worker = async (): Promise<void> => {
+        while (!stop) {
+          const n = next;
+          next += 1;
+          if ((await hit(port, agent, n)) === 204) acknowledged.push(n);
+        }
+      };
+      const workers = Array.from({ length: 20 }, () => worker());
+      while (acknowledged.length < 1500) await new Promise((resolve) => setTimeout(resolve, 20));
+      child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      agent.destroy();
+      await new Promise((resolve) => child.once('exit', resolve));
+
+      const platform = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+      try {
+        const stored = await platform.withStore(await platform.tenants.get('crash'), (store) =>
+          store.db.selectFrom('visit_action').innerJoin('action_name', 'action_name.id', 'visit_action.url_id').select('action_name.name').execute(),
+        );
+        const storedNumbers = new Set(stored.map((row) => Number(/\/h(-?\d+)$/.exec(row.name)?.[1])));
+        const lost = acknowledged.filter((n) => !storedNumbers.has(n));
+        expect(acknowledged.length).toBeGreaterThanOrEqual(1500);
+        expect(lost).toEqual([]);
+      } finally {
+        await platform.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,483 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import { parseAllowlist, type Allowlist } from '../access/ip-allowlist.js';
+import type { SiteTable } from '../sites/sites.tables.js';
+import type { TenantDatabase } from '../storage/tenant-database.js';
+import { detectDevice } from './device.js';
+import { anonymizeIp, fingerprintVisitorId, visitorIdFromUserId, type Hit } from './hit.js';
+import { classifyReferrer, defaultCampaignKeys } from './referrer.js';
+import type { GoalTable } from './tracking.tables.js';
+
+export type HitOutcome =
+  | { readonly status: 'tracked'; readonly visitId: number }
+  | { readonly status: 'excluded'; readonly reason: string }
+  | { readonly status: 'invalid'; readonly message: string };
+
+/** Tenant-level tracking settings, read once per batch. */
+export interface TrackingPolicy {
+  readonly visitLengthSeconds: number;
+  readonly ipAnonymizationBytes: number;
+  readonly honorDoNotTrack: boolean;
+}
+
+type Db = Kysely<TenantDatabase>;
+type SiteRow = Selectable<SiteTable>;
+type GoalRow = Selectable<GoalTable>;
+
+interface SiteContext {
+  readonly row: SiteRow;
+  readonly hosts: readonly string[];
+  readonly excludedIps: Allowlist | null;
+  readonly excludedAgents: readonly string[];
+  readonly excludedParameters: ReadonlySet<string>;
+  readonly goals: readonly GoalRow[];
+}
+
+/** Query parameters Matomo strips from page URLs by default (click ids, session ids). */
+const defaultExcludedParameters = ['gclid', 'fbclid', 'msclkid', 'yclid', 'dclid', 'twclid', 'ttclid', 'li_fat_id', 'epik', 'phpsessid', 'jsessionid', 'sessionid', 'aspsessionid', 'sid', 'pk_vid', 'mtm_vid'];
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+function dayIn(timezone: string, seconds: number): string {
+  let formatter = dayFormatters.get(timezone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timezone, formatter);
+  }
+  return formatter.format(seconds * 1000);
+}
+
+function splitList(value: string): string[] {
+  return value.split(/[,\n]/).map((part) => part.trim()).filter((part) => part !== '');
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Loads what the batch needs of each site once (site row, URLs, exclusions, goals). */
+async function loadSites(db: Db, siteIds: readonly number[]): Promise<Map<number, SiteContext>> {
+  const result = new Map<number, SiteContext>();
+  if (siteIds.length === 0) return result;
+  const ids = [...new Set(siteIds)];
+  const [rows, urls, goals] = await Promise.all([
+    db.selectFrom('site').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('site_url').selectAll().where('site_id', 'in', ids).execute(),
+    db.selectFrom('goal').selectAll().where('site_id', 'in', ids).execute(),
+  ]);
+  for (const row of rows) {
+    let excludedIps: Allowlist | null = null;
+    const ipList = splitList(row.excluded_ips);
+    if (ipList.length > 0) {
+      try {
+        excludedIps = parseAllowlist(ipList);
+      } catch {
+        excludedIps = null; // a bad entry was refused when saved; never block tracking on it
+      }
+    }
+    result.set(row.id, {
+      row,
+      hosts: urls.filter((u) => u.site_id === row.id).map((u) => hostOf(u.url)).filter((h) => h !== ''),
+      excludedIps,
+      excludedAgents: splitList(row.excluded_user_agents).map((a) => a.toLowerCase()),
+      excludedParameters: new Set([...defaultExcludedParameters, ...splitList(row.excluded_parameters).map((p) => p.toLowerCase())]),
+      goals: goals.filter((g) => g.site_id === row.id),
+    });
+  }
+  return result;
+}
+
+/** Removes excluded query parameters (click ids, session ids, the site's own list). */
+function cleanUrl(url: string, excluded: ReadonlySet<string>, keepFragment: boolean): string {
+  if (url === '') return url;
+  try {
+    const parsed = new URL(url);
+    for (const key of [...parsed.searchParams.keys()]) if (excluded.has(key.toLowerCase())) parsed.searchParams.delete(key);
+    if (!keepFragment) parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Stores repeated strings once; ids are cached for the batch. */
+class ActionNames {
+  private readonly cache = new Map<string, number>();
+  constructor(private readonly db: Db) {}
+
+  async id(kind: string, name: string): Promise<number | null> {
+    if (name === '') return null;
+    const hash = createHash('sha1').update(`${kind}\u0000${name}`).digest('hex');
+    const cached = this.cache.get(hash);
+    if (cached !== undefined) return cached;
+    let row = await this.db.selectFrom('action_name').select('id').where('hash', '=', hash).executeTakeFirst();
+    if (!row) row = await this.db.insertInto('action_name').values({ kind, hash, name }).returning('id').executeTakeFirstOrThrow();
+    this.cache.set(hash, row.id);
+    return row.id;
+  }
+}
+
+/** Today's fingerprint salt: made on first use each day, kept two days, never exported. */
+async function saltFor(db: Db, day: string): Promise<string> {
+  const row = await db.selectFrom('tracking_salt').select('salt').where('day', '=', day).executeTakeFirst();
+  if (row) return row.salt;
+  const salt = randomBytes(32).toString('hex');
+  await db.insertInto('tracking_salt').values({ day, salt }).onConflict((oc) => oc.column('day').doNothing()).execute();
+  await db.deleteFrom('tracking_salt').where('day', '<', day).execute();
+  return (await db.selectFrom('tracking_salt').select('salt').where('day', '=', day).executeTakeFirstOrThrow()).salt;
+}
+
+const languageCountry: Readonly<Record<string, string>> = { en: 'us', ja: 'jp', zh: 'cn', ko: 'kr', sv: 'se', da: 'dk', cs: 'cz', el: 'gr', he: 'il', uk: 'ua', vi: 'vn', hi: 'in', fa: 'ir', ar: 'sa', nb: 'no', nn: 'no', sl: 'si', et: 'ee', ga: 'ie', ms: 'my' };
+
+/** Matomo without a geolocation database: the country is guessed from the browser language. */
+export function countryFromLanguage(language: string): string {
+  const first = language.split(',')[0]?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const [lang = '', region] = first.split('-');
+  if (region && /^[a-z]{2}$/.test(region)) return region;
+  if (/^[a-z]{2}$/.test(lang)) return languageCountry[lang] ?? lang;
+  return '';
+}
+
+function num(value: string | undefined): number | null {
+  if (value === undefined || value === '') return null;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : null;
+}
+
+function customJson(hit: Hit, scope: 'visit' | 'action'): string | null {
+  const custom: Record<string, unknown> = {};
+  for (const [name, value] of hit.params) {
+    if (/^dimension\d+$/.test(name) && value !== '') custom[name] = value.slice(0, 255);
+  }
+  const cvar = hit.params.get(scope === 'visit' ? '_cvar' : 'cvar');
+  if (cvar) {
+    try {
+      custom['cvar'] = JSON.parse(cvar) as unknown;
+    } catch {
+      // Matomo ignores malformed custom variables.
+    }
+  }
+  if (scope === 'visit' && Object.keys(custom).length === 0) return null;
+  return Object.keys(custom).length > 0 ? JSON.stringify(custom) : null;
+}
+
+function matches(goal: GoalRow, value: string): boolean {
+  if (value === '') return false;
+  const subject = goal.case_sensitive ? value : value.toLowerCase();
+  const pattern = goal.case_sensitive ? goal.pattern : goal.pattern.toLowerCase();
+  switch (goal.pattern_type) {
+    case 'exact':
+      return subject === pattern;
+    case 'regex':
+      try {
+        return new RegExp(goal.pattern, goal.case_sensitive ? '' : 'i').test(value);
+      } catch {
+        return false;
+      }
+    default:
+      return subject.includes(pattern);
+  }
+}
+
+function actionTypeOf(hit: Hit): string {
+  const p = hit.params;
+  if (p.get('link')) return 'outlink';
+  if (p.get('download')) return 'download';
+  if (p.get('search')) return 'search';
+  if (p.get('e_c') && p.get('e_a')) return 'event';
+  if (p.get('c_n')) return p.get('c_i') ? 'content_interaction' : 'content_impression';
+  if (p.get('idgoal')) return 'goal';
+  if (p.get('ca') === '1') return 'custom';
+  return 'pageview';
+}
+
+/**
+ * Stores a batch of validated hits of one tenant inside the caller's transaction.
+ * Each hit gets its own outcome; a hit refused here (unknown site or goal) writes
+ * nothing and does not affect the others.
+ */
+export async function processHits(db: Db, hits: readonly Hit[], policy: TrackingPolicy): Promise<HitOutcome[]> {
+  const sites = await loadSites(db, hits.map((hit) => hit.siteId));
+  const names = new ActionNames(db);
+  const salts = new Map<string, string>();
+  const outcomes: HitOutcome[] = [];
+  for (const hit of hits) {
+    const site = sites.get(hit.siteId);
+    if (!site) {
+      outcomes.push({ status: 'invalid', message: `An unexpected website was found in the request: website id was set to '${hit.siteId}'.` });
+      continue;
+    }
+    outcomes.push(await processHit(db, hit, site, policy, names, salts));
+  }
+  return outcomes;
+}
+
+async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingPolicy, names: ActionNames, salts: Map<string, string>): Promise<HitOutcome> {
+  const p = hit.params;
+  if (!hit.record) return { status: 'excluded', reason: 'rec is not 1' };
+  const userAgent = p.get('ua') || hit.meta.userAgent;
+  const device = detectDevice(userAgent, p.get('uadata'));
+  if (device.isBot && p.get('bots') !== '1') return { status: 'excluded', reason: 'bot' };
+  if (policy.honorDoNotTrack && hit.meta.doNotTrack) return { status: 'excluded', reason: 'do not track' };
+  const rawIp = p.get('cip') || hit.meta.ip;
+  if (site.excludedIps?.allows(rawIp)) return { status: 'excluded', reason: 'excluded IP' };
+  const agentLower = userAgent.toLowerCase();
+  if (site.excludedAgents.some((agent) => agentLower.includes(agent))) return { status: 'excluded', reason: 'excluded user agent' };
+
+  let goal: GoalRow | undefined;
+  const idGoal = p.get('idgoal');
+  if (idGoal && idGoal !== '0' && idGoal !== '-1') {
+    goal = site.goals.find((g) => String(g.goal_id) === idGoal.trim());
+    if (!goal) return { status: 'invalid', message: `The goal id ${idGoal} does not exist for website id ${hit.siteId}.` };
+  }
+
+  const language = (p.get('lang') || hit.meta.acceptLanguage).slice(0, 100);
+  const timezone = site.row.timezone;
+  const day = dayIn(timezone, hit.at);
+  let visitorId = hit.forcedVisitorId ?? hit.cookieVisitorId ?? (hit.userId ? visitorIdFromUserId(hit.userId) : null);
+  if (!visitorId) {
+    let salt = salts.get(day);
+    if (!salt) {
+      salt = await saltFor(db, day);
+      salts.set(day, salt);
+    }
+    visitorId = fingerprintVisitorId(salt, hit.siteId, rawIp, userAgent, language);
+  }
+
+  const last = await db
+    .selectFrom('visit')
+    .select(['id', 'last_action_at', 'first_action_at', 'visit_number', 'actions', 'user_id'])
+    .where('site_id', '=', hit.siteId)
+    .where('visitor_id', '=', visitorId)
+    .orderBy('last_action_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const lastAt = last ? Number(last.last_action_at) : 0;
+  const continues =
+    last !== undefined &&
+    !hit.newVisit &&
+    hit.at - lastAt <= policy.visitLengthSeconds &&
+    hit.at >= Number(last.first_action_at) - policy.visitLengthSeconds &&
+    dayIn(timezone, lastAt) === day;
+
+  const keepFragment = site.row.keep_url_fragment === 1;
+  const type = actionTypeOf(hit);
+  const pageUrl = cleanUrl(hit.url, site.excludedParameters, keepFragment);
+
+  if (hit.ping) {
+    // A heartbeat only extends the visit it belongs to.
+    if (!continues || !last) return { status: 'excluded', reason: 'ping without a visit' };
+    await db.updateTable('visit').set({ last_action_at: Math.max(lastAt, hit.at) }).where('id', '=', last.id).execute();
+    return { status: 'tracked', visitId: last.id };
+  }
+
+  let visitId: number;
+  if (continues && last) {
+    visitId = last.id;
+  } else {
+    const referrer = classifyReferrer({
+      pageUrl: hit.url,
+      referrerUrl: hit.urlRef,
+      siteHosts: site.hosts,
+      ...(p.get('_rcn') ? { campaignName: p.get('_rcn') } : {}),
+      ...(p.get('_rck') ? { campaignKeyword: p.get('_rck') } : {}),
+      campaignKeys: defaultCampaignKeys,
+    });
+    const h = p.get('h');
+    const m = p.get('m');
+    const s = p.get('s');
+    const localTime = h !== undefined && m !== undefined && s !== undefined ? [h, m, s].map((v) => String(Math.min(59, Math.max(0, Number(v) || 0))).padStart(2, '0')).join(':') : '';
+    const inserted = await db
+      .insertInto('visit')
+      .values({
+        site_id: hit.siteId,
+        visitor_id: visitorId,
+        user_id: hit.userId,
+        visit_number: last ? last.visit_number + 1 : 1,
+        first_action_at: hit.at,
+        last_action_at: hit.at,
+        actions: 0,
+        pageviews: 0,
+        entry_url_id: null,
+        exit_url_id: null,
+        goals_converted: 0,
+        revenue: 0,
+        referrer_type: referrer.type,
+        referrer_name: referrer.name.slice(0, 255),
+        referrer_keyword: referrer.keyword.slice(0, 255),
+        referrer_url: referrer.url.slice(0, 1024),
+        campaign_name: referrer.type === 'campaign' ? referrer.name.slice(0, 255) : '',
+        campaign_keyword: referrer.type === 'campaign' ? referrer.keyword.slice(0, 255) : '',
+        device_type: device.deviceType,
+        device_brand: device.deviceBrand,
+        device_model: device.deviceModel,
+        os_name: device.osName,
+        os_version: device.osVersion,
+        browser_name: device.browserName,
+        browser_version: device.browserVersion,
+        language: language.split(',')[0]?.split(';')[0]?.trim().toLowerCase() ?? '',
+        country: (p.get('country') || countryFromLanguage(language)).toLowerCase().slice(0, 2),
+        region: (p.get('region') ?? '').slice(0, 100),
+        city: (p.get('city') ?? '').slice(0, 100),
+        latitude: num(p.get('lat')),
+        longitude: num(p.get('long')),
+        resolution: (p.get('res') ?? '').slice(0, 20),
+        local_time: localTime,
+        ip: anonymizeIp(rawIp, policy.ipAnonymizationBytes),
+        cookie_enabled: p.get('cookie') === '1' ? 1 : 0,
+        custom_json: customJson(hit, 'visit'),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    visitId = inserted.id;
+  }
+
+  let urlId: number | null = null;
+  let titleId: number | null = null;
+  const record: { search_keyword?: string; search_category?: string; search_count?: number | null; event_category?: string; event_action?: string; event_name?: string | null; event_value?: number | null; content_name?: string; content_piece?: string | null; content_target?: string | null; content_interaction?: string | null } = {};
+  switch (type) {
+    case 'outlink':
+      urlId = await names.id('outlink', (p.get('link') ?? '').slice(0, 1024));
+      break;
+    case 'download':
+      urlId = await names.id('download', (p.get('download') ?? '').slice(0, 1024));
+      break;
+    case 'search':
+      urlId = await names.id('url', pageUrl);
+      record.search_keyword = (p.get('search') ?? '').slice(0, 255);
+      record.search_category = (p.get('search_cat') ?? '').slice(0, 255);
+      record.search_count = num(p.get('search_count'));
+      break;
+    case 'event':
+      urlId = await names.id('url', pageUrl);
+      record.event_category = (p.get('e_c') ?? '').slice(0, 255);
+      record.event_action = (p.get('e_a') ?? '').slice(0, 255);
+      record.event_name = p.get('e_n')?.slice(0, 255) ?? null;
+      record.event_value = num(p.get('e_v'));
+      break;
+    case 'content_impression':
+    case 'content_interaction':
+      urlId = await names.id('url', pageUrl);
+      record.content_name = (p.get('c_n') ?? '').slice(0, 255);
+      record.content_piece = p.get('c_p')?.slice(0, 255) ?? null;
+      record.content_target = p.get('c_t')?.slice(0, 1024) ?? null;
+      record.content_interaction = p.get('c_i')?.slice(0, 255) ?? null;
+      break;
+    case 'goal':
+      break;
+    default:
+      urlId = await names.id('url', pageUrl);
+      titleId = await names.id('title', hit.actionName);
+  }
+
+  const isPageview = type === 'pageview';
+  if (type !== 'goal') {
+    const performance: Record<string, number> = {};
+    for (const key of ['pf_net', 'pf_srv', 'pf_tfr', 'pf_dm1', 'pf_dm2', 'pf_onl']) {
+      const value = num(p.get(key));
+      if (value !== null && value >= 0) performance[key] = value;
+    }
+    await db
+      .insertInto('visit_action')
+      .values({
+        visit_id: visitId,
+        site_id: hit.siteId,
+        at: hit.at,
+        type,
+        url_id: urlId,
+        title_id: titleId,
+        pageview_id: p.get('pv_id')?.slice(0, 16) ?? null,
+        performance_json: Object.keys(performance).length > 0 ? JSON.stringify(performance) : null,
+        custom_json: customJson(hit, 'action'),
+        ...record,
+      })
+      .execute();
+  }
+
+  // Goals: the one named by idgoal, and pattern goals this action matches.
+  const conversions: { goal: GoalRow | null; revenue: number }[] = [];
+  if (goal) conversions.push({ goal, revenue: num(p.get('revenue')) ?? goal.revenue });
+  for (const candidate of site.goals) {
+    if (candidate.match_attribute === 'manually' || candidate === goal) continue;
+    const subject =
+      candidate.match_attribute === 'url' && isPageview ? pageUrl
+      : candidate.match_attribute === 'title' && isPageview ? hit.actionName
+      : candidate.match_attribute === 'event_category' ? (record.event_category ?? '')
+      : candidate.match_attribute === 'event_action' ? (record.event_action ?? '')
+      : candidate.match_attribute === 'event_name' ? (record.event_name ?? '')
+      : '';
+    if (matches(candidate, subject)) conversions.push({ goal: candidate, revenue: candidate.revenue });
+  }
+  let goalsAdded = 0;
+  let revenueAdded = 0;
+  for (const conversion of conversions) {
+    const goalRow = conversion.goal;
+    if (!goalRow) continue;
+    if (!goalRow.allow_multiple) {
+      const already = await db.selectFrom('conversion').select('id').where('visit_id', '=', visitId).where('goal_id', '=', goalRow.goal_id).executeTakeFirst();
+      if (already) continue;
+    }
+    await db.insertInto('conversion').values({ visit_id: visitId, site_id: hit.siteId, goal_id: goalRow.goal_id, at: hit.at, revenue: conversion.revenue, url: pageUrl || null }).execute();
+    goalsAdded += 1;
+    revenueAdded += conversion.revenue;
+  }
+
+  // Ecommerce: idgoal=0 with ec_id is an order (recorded once per order id); without, a cart update.
+  if (idGoal === '0') {
+    const orderId = p.get('ec_id')?.slice(0, 100) ?? null;
+    let items: string | null = null;
+    const rawItems = p.get('ec_items');
+    if (rawItems) {
+      try {
+        const parsed = JSON.parse(rawItems) as unknown;
+        if (Array.isArray(parsed)) items = JSON.stringify(parsed.slice(0, 1000));
+      } catch {
+        return { status: 'invalid', message: "The parameter 'ec_items' must be a JSON array of [sku, name, category, price, quantity]." };
+      }
+    }
+    const duplicate = orderId ? await db.selectFrom('conversion').select('id').where('site_id', '=', hit.siteId).where('order_id', '=', orderId).executeTakeFirst() : undefined;
+    if (!duplicate) {
+      const revenue = num(p.get('revenue')) ?? 0;
+      await db
+        .insertInto('conversion')
+        .values({
+          visit_id: visitId,
+          site_id: hit.siteId,
+          // Matomo: 0 = order, -1 = abandoned cart (the latest cart update of a visit).
+          goal_id: orderId ? 0 : -1,
+          at: hit.at,
+          revenue,
+          order_id: orderId,
+          items_json: items,
+          subtotal: num(p.get('ec_st')),
+          tax: num(p.get('ec_tx')),
+          shipping: num(p.get('ec_sh')),
+          discount: num(p.get('ec_dt')),
+          url: pageUrl || null,
+        })
+        .execute();
+      if (orderId) {
+        goalsAdded += 1;
+        revenueAdded += revenue;
+      }
+    }
+  }
+
+  await db
+    .updateTable('visit')
+    .set((eb) => ({
+      last_action_at: Math.max(hit.at, lastAt),
+      actions: type === 'goal' ? eb.ref('actions') : eb('actions', '+', 1),
+      pageviews: isPageview ? eb('pageviews', '+', 1) : eb.ref('pageviews'),
+      goals_converted: eb('goals_converted', '+', goalsAdded),
+      revenue: eb('revenue', '+', revenueAdded),
+      ...(isPageview && urlId !== null ? { exit_url_id: urlId, entry_url_id: eb.fn.coalesce('entry_url_id', eb.val(urlId)) } : {}),
+      ...(hit.userId ? { user_id: hit.userId } : {}),
+    }))
+    .where('id', '=', visitId)
+    .execute();
+  return { status: 'tracked', visitId };
+}

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+
+/** What the HTTP edge knows of one tracking request besides its parameters. */
+export interface HitMeta {
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly acceptLanguage: string;
+  readonly refererHeader: string;
+  readonly doNotTrack: boolean;
+  readonly receivedAt: number;
+}
+
+/** A tracking request that passed validation: typed, trimmed and bounded. */
+export interface Hit {
+  readonly siteId: number;
+  readonly record: boolean;
+  readonly params: ReadonlyMap<string, string>;
+  readonly meta: HitMeta;
+  readonly url: string;
+  readonly actionName: string;
+  readonly urlRef: string;
+  /** Forced (`cid`) or cookie (`_id`) visitor id, 16 lowercase hex. */
+  readonly forcedVisitorId: string | null;
+  readonly cookieVisitorId: string | null;
+  readonly userId: string | null;
+  readonly newVisit: boolean;
+  readonly ping: boolean;
+  /** Unix seconds: `cdt` when given (and allowed), else the time received. */
+  readonly at: number;
+  readonly usesCustomTime: boolean;
+  /** Parameters that only a token with write or admin access may set. */
+  readonly privileged: readonly string[];
+}
+
+export class HitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HitError';
+  }
+}
+
+/** Matomo: values are cut at 1024 characters for URLs (page_maximum_length); other strings at 255–1024. */
+const MAX_URL = 1024;
+const MAX_TEXT = 500;
+const MAX_PARAMS = 300;
+const HEX16 = /^[0-9a-f]{16}$/i;
+
+/** Matomo's parameters that need a token with write/admin access (country, region, ... and `cip`). */
+const TOKEN_ONLY = ['cip', 'country', 'region', 'city', 'lat', 'long'] as const;
+
+/** Refuses strings that are not well-formed text (lone surrogates from broken UTF-8 decoding, NUL). */
+function checkText(name: string, value: string): void {
+  if (value.includes('\u0000')) throw new HitError(`The parameter '${name}' contains a NUL character.`);
+  // Node decodes invalid UTF-8 as U+FFFD; a value made mostly of it was not text.
+  if (value.includes('\uFFFD')) throw new HitError(`The parameter '${name}' is not valid UTF-8.`);
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) throw new HitError(`The parameter '${name}' is not valid UTF-8.`);
+      i += 1;
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      throw new HitError(`The parameter '${name}' is not valid UTF-8.`);
+    }
+  }
+}
+
+function parseCustomTime(raw: string, now: number): number {
+  const trimmed = raw.trim();
+  let seconds: number;
+  if (/^\d{9,11}(\.\d+)?$/.test(trimmed)) seconds = Math.floor(Number(trimmed));
+  else if (/^\d{12,13}$/.test(trimmed)) seconds = Math.floor(Number(trimmed) / 1000);
+  else {
+    const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(trimmed) ? trimmed : `${trimmed.replace(' ', 'T')}Z`);
+    if (Number.isNaN(ms)) throw new HitError(`The parameter 'cdt' must be a UTC date-time (YYYY-MM-DD HH:MM:SS) or a unix timestamp, not "${raw}".`);
+    seconds = Math.floor(ms / 1000);
+  }
+  // Matomo: a time in the future or more than 20 years back is ignored.
+  if (seconds > now + 60 || seconds < now - 20 * 365 * 86400) return now;
+  return seconds;
+}
+
+/**
+ * Validates one tracking request (`idsite`, `rec`, identities, times, limits).
+ * Matomo: GET wins over POST for the same name; the caller merges in that order.
+ */
+export function parseHit(params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
+  if (params.size > MAX_PARAMS) throw new HitError(`Too many parameters (${params.size}); at most ${MAX_PARAMS}.`);
+  for (const [name, value] of params) {
+    checkText(name, name);
+    checkText(name, value);
+    if (value.length > 8192 && name !== 'ec_items' && name !== 'uadata' && name !== 'data') {
+      throw new HitError(`The parameter '${name}' is longer than 8192 characters.`);
+    }
+  }
+  const rawSite = params.get('idsite') ?? '';
+  if (!/^\d+$/.test(rawSite.trim()) || Number(rawSite) < 1 || Number(rawSite) > 2 ** 31) {
+    throw new HitError(`Invalid idSite: '${rawSite}'. It must be a positive site id of this tenant.`);
+  }
+  const cid = params.get('cid');
+  if (cid !== undefined && cid !== '' && !HEX16.test(cid)) throw new HitError(`The parameter 'cid' must be exactly 16 hexadecimal characters, not "${cid}".`);
+  const cookieId = params.get('_id');
+  const cookieVisitorId = cookieId && /^[0-9a-f]{16,}$/i.test(cookieId) ? cookieId.slice(0, 16).toLowerCase() : null;
+  const rawUserId = params.get('uid')?.trim();
+  const userId = rawUserId ? rawUserId.slice(0, 200) : null;
+
+  const privileged: string[] = TOKEN_ONLY.filter((name) => (params.get(name) ?? '') !== '');
+  let at = meta.receivedAt;
+  let usesCustomTime = false;
+  const cdt = params.get('cdt');
+  if (cdt) {
+    at = parseCustomTime(cdt, meta.receivedAt);
+    usesCustomTime = at !== meta.receivedAt;
+    if (meta.receivedAt - at > options.customTimeWithoutTokenSeconds) privileged.push('cdt');
+  }
+  const cdo = params.get('cdo');
+  if (cdo && /^\d+$/.test(cdo)) at -= Number(cdo);
+
+  // Matomo: without url and urlref, the Referer header is the page ("image tracker" mode).
+  let url = params.get('url') ?? '';
+  const urlRef = params.get('urlref') ?? '';
+  if (url === '' && urlRef === '' && meta.refererHeader) url = meta.refererHeader;
+
+  return {
+    siteId: Number(rawSite),
+    record: params.get('rec') === '1',
+    params,
+    meta,
+    url: url.slice(0, MAX_URL),
+    actionName: (params.get('action_name') ?? '').trim().slice(0, MAX_TEXT),
+    urlRef: urlRef.slice(0, MAX_URL),
+    forcedVisitorId: cid ? cid.toLowerCase() : null,
+    cookieVisitorId,
+    userId,
+    newVisit: params.get('new_visit') === '1',
+    ping: params.get('ping') === '1',
+    at,
+    usesCustomTime,
+    privileged,
+  };
+}
+
+/** Matomo: the visitor id of a user id is the first 16 hex characters of sha1(uid). */
+export function visitorIdFromUserId(userId: string): string {
+  return createHash('sha1').update(userId).digest('hex').slice(0, 16);
+}
+
+/** A cookieless visitor id: salted per day and site, so it cannot follow anyone across days. */
+export function fingerprintVisitorId(salt: string, siteId: number, ip: string, userAgent: string, language: string): string {
+  return createHash('sha256').update(`${salt}\u0000${siteId}\u0000${ip}\u0000${userAgent}\u0000${language}`).digest('hex').slice(0, 16);
+}
+
+/** Matomo: anonymise an IP by zeroing its last bytes (IPv6: the matching share of its 16 bytes). */
+export function anonymizeIp(ip: string, bytes: number): string {
+  if (bytes <= 0) return ip;
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(ip);
+  if (v4) {
+    const parts = v4.slice(1, 5);
+    for (let i = 0; i < Math.min(bytes, 4); i += 1) parts[3 - i] = '0';
+    return parts.join('.');
+  }
+  if (ip.includes(':')) {
+    // IPv6: 0 bytes → none, 1 → /64 kept, 2 → /48, 3 → /32 (Matomo's mapping).
+    const keep = bytes === 1 ? 4 : bytes === 2 ? 3 : 2;
+    const [head = '', tail] = ip.split('::');
+    const headGroups = head === '' ? [] : head.split(':');
+    const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+    const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+    return `${groups.slice(0, keep).join(':')}::`;
+  }
+  return ip;
+}

@@ -1,0 +1,152 @@
+import { PluraError } from '../core/errors.js';
+import { requireTenantScope } from '../access/context.js';
+import { decide } from '../access/policy.js';
+import { authorize } from '../access/users.service.js';
+import type { MatomoModule } from '../matomo-api/method.js';
+import { requireSiteId } from '../matomo-api/method.js';
+import type { MatomoValue } from '../matomo-api/render.js';
+
+/** Offset of a time zone from UTC at a given instant, in seconds. */
+function offsetSeconds(timezone: string, atMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(atMs);
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return (Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(atMs / 1000) * 1000) / 1000;
+}
+
+function todayIn(timezone: string, nowMs: number): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(nowMs);
+}
+
+/** [start, end) in unix seconds of a calendar day in the site's time zone. */
+export function dayRange(timezone: string, day: string): [number, number] {
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(midnightUtc)) throw new PluraError('invalid_input', `The date '${day}' is not a correct date.`);
+  const start = midnightUtc / 1000 - offsetSeconds(timezone, midnightUtc);
+  const nextUtc = midnightUtc + 86_400_000;
+  const end = nextUtc / 1000 - offsetSeconds(timezone, nextUtc);
+  return [start, end];
+}
+
+function resolveDay(raw: string, timezone: string): string {
+  const now = Date.now();
+  if (raw === 'today' || raw === 'now') return todayIn(timezone, now);
+  if (raw === 'yesterday') return todayIn(timezone, now - 86_400_000);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return raw;
+  throw new PluraError('invalid_input', `The date '${raw}' is not supported here: use today, yesterday or YYYY-MM-DD with period=day.`);
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** Live.getLastVisitsDetails and Live.getCounters, so tracking can be watched end to end. */
+export const liveApi: MatomoModule = {
+  async getCounters({ ctx, params }) {
+    const { tenant, store } = requireTenantScope(ctx.scope);
+    const siteId = requireSiteId(params);
+    authorize(ctx, 'view_reports', { kind: 'site', tenant: tenant.slug, siteId }, `see site ${siteId}`);
+    const minutes = params.getInt('lastMinutes') ?? 30;
+    // Matomo: 1 to 2880 minutes.
+    if (minutes < 1 || minutes > 2880) throw new PluraError('invalid_input', 'lastMinutes must be between 1 and 2880.');
+    const since = Math.floor(Date.now() / 1000) - minutes * 60;
+    const row = await store.db
+      .selectFrom('visit')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('visits'),
+        eb.fn.coalesce(eb.fn.sum<number>('actions'), eb.lit(0)).as('actions'),
+        eb.fn.count<number>('visitor_id').distinct().as('visitors'),
+        eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('goals_converted', '>', 0).then(1).else(0).end()), eb.lit(0)).as('converted'),
+      ])
+      .where('site_id', '=', siteId)
+      .where('last_action_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return [{ visits: Number(row.visits), actions: Number(row.actions), visitors: Number(row.visitors), visitsConverted: Number(row.converted) }];
+  },
+
+  async getLastVisitsDetails({ ctx, params }) {
+    const { tenant, store } = requireTenantScope(ctx.scope);
+    const siteId = requireSiteId(params);
+    authorize(ctx, 'view_reports', { kind: 'site', tenant: tenant.slug, siteId }, `see site ${siteId}`);
+    const site = await store.db.selectFrom('site').select(['timezone', 'currency', 'name', 'sensitive_data_role']).where('id', '=', siteId).executeTakeFirst();
+    if (!site) throw new PluraError('unknown_site', `An unexpected website was found in the request: website id = ${siteId} not found.`);
+    // IP addresses and user ids are sensitive data: shown only where the policy allows.
+    const sensitive = decide(ctx.actor, 'view_sensitive_data', { kind: 'site', tenant: tenant.slug, siteId, sensitiveData: site.sensitive_data_role as 'admin' | 'write' | 'none' }).allowed;
+    let query = store.db.selectFrom('visit').selectAll().where('site_id', '=', siteId);
+    const date = params.get('date');
+    const period = params.get('period') ?? 'day';
+    if (date) {
+      if (period !== 'day') throw new PluraError('invalid_input', 'Live.getLastVisitsDetails supports period=day here; other periods come with the reporting API.');
+      const [start, end] = dayRange(site.timezone, resolveDay(date, site.timezone));
+      query = query.where('last_action_at', '>=', start).where('first_action_at', '<', end);
+    }
+    const minTimestamp = params.getInt('minTimestamp');
+    if (minTimestamp !== undefined) query = query.where('last_action_at', '>=', minTimestamp);
+    const limit = params.getInt('filter_limit') ?? 10;
+    const offset = params.getInt('filter_offset') ?? 0;
+    const visits = await query.orderBy('last_action_at', 'desc').orderBy('id', 'desc').limit(limit < 0 ? 100_000 : limit).offset(Math.max(0, offset)).execute();
+    const ids = visits.map((v) => v.id);
+    const actions =
+      ids.length === 0 || params.getBool('doNotFetchActions', false)
+        ? []
+        : await store.db
+            .selectFrom('visit_action')
+            .leftJoin('action_name as u', 'u.id', 'visit_action.url_id')
+            .leftJoin('action_name as t', 't.id', 'visit_action.title_id')
+            .select(['visit_action.visit_id', 'visit_action.type', 'visit_action.at', 'visit_action.pageview_id', 'u.name as url', 't.name as title', 'visit_action.event_category', 'visit_action.event_action', 'visit_action.event_name', 'visit_action.event_value', 'visit_action.search_keyword', 'visit_action.search_category', 'visit_action.search_count', 'visit_action.content_name', 'visit_action.content_piece', 'visit_action.content_target'])
+            .where('visit_action.visit_id', 'in', ids)
+            .orderBy('visit_action.id')
+            .execute();
+    const matomoType: Record<string, string> = { pageview: 'action', outlink: 'outlink', download: 'download', search: 'search', event: 'event', content_impression: 'content', content_interaction: 'content', custom: 'action' };
+    return visits.map((visit): MatomoValue => {
+      const first = Number(visit.first_action_at);
+      const last = Number(visit.last_action_at);
+      const details = actions.filter((a) => a.visit_id === visit.id);
+      return {
+        idSite: siteId,
+        idVisit: visit.id,
+        visitIp: sensitive ? visit.ip : null,
+        visitorId: visit.visitor_id,
+        userId: sensitive ? visit.user_id : null,
+        visitorType: visit.visit_number > 1 ? 'returning' : 'new',
+        visitCount: visit.visit_number,
+        visitConverted: visit.goals_converted > 0 ? 1 : 0,
+        firstActionTimestamp: first,
+        lastActionTimestamp: last,
+        lastActionDateTime: iso(last),
+        serverTimestamp: last,
+        serverDate: todayIn(site.timezone, last * 1000),
+        visitDuration: last - first,
+        actions: visit.actions,
+        siteName: site.name,
+        siteCurrency: site.currency,
+        referrerType: visit.referrer_type,
+        referrerName: visit.referrer_name,
+        referrerKeyword: visit.referrer_keyword,
+        referrerUrl: visit.referrer_url,
+        deviceType: visit.device_type,
+        deviceBrand: visit.device_brand,
+        deviceModel: visit.device_model,
+        operatingSystemName: visit.os_name,
+        operatingSystemVersion: visit.os_version,
+        browserName: visit.browser_name,
+        browserVersion: visit.browser_version,
+        languageCode: visit.language,
+        countryCode: visit.country,
+        city: visit.city,
+        resolution: visit.resolution,
+        visitLocalTime: visit.local_time,
+        revenue: visit.revenue,
+        actionDetails: details.map((a) => ({
+          type: matomoType[a.type] ?? a.type,
+          url: a.url,
+          pageTitle: a.title,
+          timestamp: Number(a.at),
+          idpageview: a.pageview_id,
+          ...(a.type === 'event' ? { eventCategory: a.event_category, eventAction: a.event_action, eventName: a.event_name, eventValue: a.event_value } : {}),
+          ...(a.type === 'search' ? { siteSearchKeyword: a.search_keyword, siteSearchCategory: a.search_category, siteSearchCount: a.search_count } : {}),
+          ...(a.type.startsWith('content') ? { contentName: a.content_name, contentPiece: a.content_piece, contentTarget: a.content_target } : {}),
+        })),
+      };
+    });
+  },
+};
