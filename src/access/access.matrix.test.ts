@@ -154,6 +154,7 @@ interface RestSpec {
 
 const restRoutes: readonly RestSpec[] = [
   { name: 'GET /api/v1/tenant', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/api/v1/tenant' }) },
+  { name: 'GET /matomo.js', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/matomo.js' }) },
   { name: 'GET /api/v1/me', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/me' }) },
   { name: 'GET /api/v1/access/explain', need: { on: 'superuser', siteBound: true }, request: (t) => ({ method: 'GET', url: `/api/v1/access/explain?user=${t.tmpUser}&capability=view_reports&site=${t.site}` }) },
   { name: 'GET /api/v1/users', need: { on: 'some', role: 'admin' }, request: () => ({ method: 'GET', url: '/api/v1/users' }) },
@@ -370,10 +371,12 @@ describe('cross-tenant access matrix', () => {
             expect(response.statusCode, `${label}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
             assertNoLeak(response, tenant, label);
             // GET /api/v1/tenant is public on the tenant's own host; on the platform host it names no tenant.
-            const expected = spec.name === 'GET /api/v1/tenant' ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site);
+            // Tenant-host-only public routes: on the platform host they name no tenant.
+            const hostOnly = spec.name === 'GET /api/v1/tenant' || spec.name === 'GET /matomo.js';
+            const expected = hostOnly ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site);
             if (expected) expect(response.statusCode, `${label} should succeed: ${response.body.slice(0, 300)}`).toBeLessThan(300);
             else expect(response.statusCode, `${label} should fail: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
-            if (!expected && roleOn(actor, tenant, site) !== 'invalid' && spec.need.on !== 'anyone' && site !== 99999) {
+            if (!expected && !hostOnly && roleOn(actor, tenant, site) !== 'invalid' && spec.need.on !== 'anyone' && site !== 99999) {
               expect([401, 403], `${label}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
             }
             if (spec.listsSites && expected) {
@@ -387,4 +390,34 @@ describe('cross-tenant access matrix', () => {
     expect(calls).toBe(tenants.length * actors.length * 3 * restRoutes.length);
     console.info(`access matrix: ${stats.calls} Matomo API calls (${stats.allowed} allowed, ${stats.refused} refused) and ${calls} REST calls`);
   }, 300_000);
+
+  it('tracking endpoint × every actor × every tenant × every site: privileged parameters need write on that site of that tenant', async () => {
+    let calls = 0;
+    for (const tenant of tenants) {
+      for (const actor of actors) {
+        for (const site of [1, 2, 99999] as const) {
+          const { host, token, extra } = credentials(actor, tenant);
+          const query = new URLSearchParams({ idsite: String(site), rec: '1', url: `https://${tenant.prefix}-site.example/matrix`, cip: '198.51.100.20', send_image: '0', ...extra, ...(token ? { token_auth: token } : {}) });
+          const response = await h.app.inject({ method: 'GET', url: `/matomo.php?${query.toString()}`, headers: { host } });
+          const label = `tracking with cip by ${actorName(actor)} on ${tenant.slug} site ${site}`;
+          calls += 1;
+          expect(response.statusCode, `${label}: ${response.body.slice(0, 200)}`).toBeLessThan(500);
+          assertNoLeak(response, tenant, label);
+          const role = roleOn(actor, tenant, site);
+          // The platform host is no tracking host; elsewhere: super user, or write/admin on an existing site.
+          const expected = actor.kind !== 'platform-acting' && site !== 99999 && role !== 'invalid' && roleRank[role] >= roleRank.write;
+          if (expected) expect(response.statusCode, `${label} should be tracked: ${response.body.slice(0, 200)}`).toBe(204);
+          else expect(response.statusCode, `${label} should be refused`).toBeGreaterThanOrEqual(400);
+        }
+      }
+    }
+    // Nothing tracked in one tenant ever appears in the other.
+    for (const tenant of tenants) {
+      const urls = await h.asOperator(tenant.slug, async (ctx) =>
+        ctx.scope.kind === 'tenant' ? (await ctx.scope.store.db.selectFrom('action_name').select('name').where('kind', '=', 'url').execute()).map((r) => r.name) : [],
+      );
+      for (const url of urls) expect(url.startsWith(`https://${tenant.prefix}-`), url).toBe(true);
+    }
+    expect(calls).toBe(tenants.length * actors.length * 3);
+  }, 120_000);
 });

@@ -61,6 +61,7 @@ export async function migrateTenantDatabase(
  */
 export class TenantStores {
   private readonly entries: LRUCache<string, Entry>;
+  private readonly migrated = new Set<string>();
 
   constructor(private readonly options: TenantStoresOptions) {
     this.entries = new LRUCache<string, Entry>({
@@ -86,6 +87,7 @@ export class TenantStores {
 
   /** Closes the tenant's store if open (after a delete, or to let a migration run alone). */
   async close(slug: string): Promise<void> {
+    this.migrated.delete(slug);
     const entry = this.entries.get(slug);
     if (!entry) return;
     this.entries.delete(slug); // dispose() closes it now, or once the last user is done
@@ -121,7 +123,12 @@ export class TenantStores {
   private async open(target: TenantStoreTarget): Promise<OpenDatabase<TenantDatabase>> {
     const database = openTenantDatabase(target, this.options);
     try {
-      await migrateTenantDatabase(target, database);
+      // Migrations only move forward: a store this process brought up to date stays so,
+      // and reopening it after an LRU eviction must stay cheap when tenants outnumber open slots.
+      if (!this.migrated.has(target.slug)) {
+        await migrateTenantDatabase(target, database);
+        this.migrated.add(target.slug);
+      }
       return database;
     } catch (error) {
       await database.close().catch(() => undefined);

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { parseAllowlist, type Allowlist } from '../access/ip-allowlist.js';
 import type { SiteTable } from '../sites/sites.tables.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { detectDevice } from './device.js';
 import { anonymizeIp, fingerprintVisitorId, visitorIdFromUserId, type Hit } from './hit.js';
 import { classifyReferrer, defaultCampaignKeys } from './referrer.js';
-import type { GoalTable } from './tracking.tables.js';
+import type { GoalTable, VisitActionTable } from './tracking.tables.js';
 
 export type HitOutcome =
   | { readonly status: 'tracked'; readonly visitId: number }
@@ -37,13 +37,23 @@ interface SiteContext {
 const defaultExcludedParameters = ['gclid', 'fbclid', 'msclkid', 'yclid', 'dclid', 'twclid', 'ttclid', 'li_fat_id', 'epik', 'phpsessid', 'jsessionid', 'sessionid', 'aspsessionid', 'sid', 'pk_vid', 'mtm_vid'];
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+/** The last day computed per time zone, with its bounds: most hits of a batch fall on the same day. */
+const lastDay = new Map<string, { day: string; from: number; to: number }>();
+
 function dayIn(timezone: string, seconds: number): string {
+  const memo = lastDay.get(timezone);
+  if (memo && seconds >= memo.from && seconds < memo.to) return memo.day;
   let formatter = dayFormatters.get(timezone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
     dayFormatters.set(timezone, formatter);
   }
-  return formatter.format(seconds * 1000);
+  const day = formatter.format(seconds * 1000);
+  // Bounds of this day: time zones change offsets only on whole quarter hours, so the
+  // same day holds for the surrounding quarter hour in either direction at least.
+  const quarter = Math.floor(seconds / 900) * 900;
+  lastDay.set(timezone, { day, from: quarter, to: quarter + 900 });
+  return day;
 }
 
 function splitList(value: string): string[] {
@@ -101,6 +111,31 @@ function cleanUrl(url: string, excluded: ReadonlySet<string>, keepFragment: bool
   } catch {
     return url;
   }
+}
+
+/** A visit as the batch sees it: loaded once, changed in memory, written once at the end. */
+interface VisitState {
+  readonly id: number;
+  readonly firstAt: number;
+  lastAt: number;
+  readonly visitNumber: number;
+  actions: number;
+  pageviews: number;
+  goals: number;
+  revenue: number;
+  entryUrlId: number | null;
+  exitUrlId: number | null;
+  userId: string | null;
+  dirty: boolean;
+}
+
+/** What one batch (one transaction) accumulates before writing. */
+interface BatchState {
+  readonly names: ActionNames;
+  readonly salts: Map<string, string>;
+  /** Latest visit per site and visitor, including visits this batch created. */
+  readonly visits: Map<string, VisitState | null>;
+  readonly actions: Insertable<VisitActionTable>[];
 }
 
 /** Stores repeated strings once; ids are cached for the batch. */
@@ -201,8 +236,7 @@ function actionTypeOf(hit: Hit): string {
  */
 export async function processHits(db: Db, hits: readonly Hit[], policy: TrackingPolicy): Promise<HitOutcome[]> {
   const sites = await loadSites(db, hits.map((hit) => hit.siteId));
-  const names = new ActionNames(db);
-  const salts = new Map<string, string>();
+  const state: BatchState = { names: new ActionNames(db), salts: new Map(), visits: new Map(), actions: [] };
   const outcomes: HitOutcome[] = [];
   for (const hit of hits) {
     const site = sites.get(hit.siteId);
@@ -210,12 +244,71 @@ export async function processHits(db: Db, hits: readonly Hit[], policy: Tracking
       outcomes.push({ status: 'invalid', message: `An unexpected website was found in the request: website id was set to '${hit.siteId}'.` });
       continue;
     }
-    outcomes.push(await processHit(db, hit, site, policy, names, salts));
+    outcomes.push(await processHit(db, hit, site, policy, state));
   }
+  await writeBatch(db, state);
   return outcomes;
 }
 
-async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingPolicy, names: ActionNames, salts: Map<string, string>): Promise<HitOutcome> {
+/** Writes what the batch accumulated: actions in multi-row inserts, each changed visit once. */
+async function writeBatch(db: Db, state: BatchState): Promise<void> {
+  // 20 columns per row keeps a chunk well under SQLite's limit of bound variables.
+  for (let i = 0; i < state.actions.length; i += 200) {
+    await db.insertInto('visit_action').values(state.actions.slice(i, i + 200)).execute();
+  }
+  for (const visit of state.visits.values()) {
+    if (!visit?.dirty) continue;
+    await db
+      .updateTable('visit')
+      .set({
+        last_action_at: visit.lastAt,
+        actions: visit.actions,
+        pageviews: visit.pageviews,
+        goals_converted: visit.goals,
+        revenue: visit.revenue,
+        entry_url_id: visit.entryUrlId,
+        exit_url_id: visit.exitUrlId,
+        user_id: visit.userId,
+      })
+      .where('id', '=', visit.id)
+      .execute();
+  }
+}
+
+/** The visitor's latest visit on the site: from the batch if seen, else from the store. */
+async function latestVisit(db: Db, state: BatchState, siteId: number, visitorId: string): Promise<VisitState | null> {
+  const key = `${siteId}:${visitorId}`;
+  if (state.visits.has(key)) return state.visits.get(key) ?? null;
+  const row = await db
+    .selectFrom('visit')
+    .select(['id', 'last_action_at', 'first_action_at', 'visit_number', 'actions', 'pageviews', 'goals_converted', 'revenue', 'entry_url_id', 'exit_url_id', 'user_id'])
+    .where('site_id', '=', siteId)
+    .where('visitor_id', '=', visitorId)
+    .orderBy('last_action_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const visit: VisitState | null = row
+    ? {
+        id: row.id,
+        firstAt: Number(row.first_action_at),
+        lastAt: Number(row.last_action_at),
+        visitNumber: row.visit_number,
+        actions: row.actions,
+        pageviews: row.pageviews,
+        goals: row.goals_converted,
+        revenue: Number(row.revenue),
+        entryUrlId: row.entry_url_id,
+        exitUrlId: row.exit_url_id,
+        userId: row.user_id,
+        dirty: false,
+      }
+    : null;
+  state.visits.set(key, visit);
+  return visit;
+}
+
+async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingPolicy, state: BatchState): Promise<HitOutcome> {
+  const { names, salts } = state;
   const p = hit.params;
   if (!hit.record) return { status: 'excluded', reason: 'rec is not 1' };
   const userAgent = p.get('ua') || hit.meta.userAgent;
@@ -234,6 +327,20 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     if (!goal) return { status: 'invalid', message: `The goal id ${idGoal} does not exist for website id ${hit.siteId}.` };
   }
 
+  // Checked before anything is written: a refused hit leaves no trace.
+  let items: string | null = null;
+  const rawItems = p.get('ec_items');
+  if (rawItems) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawItems);
+    } catch {
+      parsed = undefined;
+    }
+    if (!Array.isArray(parsed)) return { status: 'invalid', message: "The parameter 'ec_items' must be a JSON array of [sku, name, category, price, quantity]." };
+    items = JSON.stringify(parsed.slice(0, 1000));
+  }
+
   const language = (p.get('lang') || hit.meta.acceptLanguage).slice(0, 100);
   const timezone = site.row.timezone;
   const day = dayIn(timezone, hit.at);
@@ -247,20 +354,13 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     visitorId = fingerprintVisitorId(salt, hit.siteId, rawIp, userAgent, language);
   }
 
-  const last = await db
-    .selectFrom('visit')
-    .select(['id', 'last_action_at', 'first_action_at', 'visit_number', 'actions', 'user_id'])
-    .where('site_id', '=', hit.siteId)
-    .where('visitor_id', '=', visitorId)
-    .orderBy('last_action_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const lastAt = last ? Number(last.last_action_at) : 0;
+  const last = await latestVisit(db, state, hit.siteId, visitorId);
+  const lastAt = last ? last.lastAt : 0;
   const continues =
-    last !== undefined &&
+    last !== null &&
     !hit.newVisit &&
     hit.at - lastAt <= policy.visitLengthSeconds &&
-    hit.at >= Number(last.first_action_at) - policy.visitLengthSeconds &&
+    hit.at >= last.firstAt - policy.visitLengthSeconds &&
     dayIn(timezone, lastAt) === day;
 
   const keepFragment = site.row.keep_url_fragment === 1;
@@ -270,13 +370,14 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   if (hit.ping) {
     // A heartbeat only extends the visit it belongs to.
     if (!continues || !last) return { status: 'excluded', reason: 'ping without a visit' };
-    await db.updateTable('visit').set({ last_action_at: Math.max(lastAt, hit.at) }).where('id', '=', last.id).execute();
+    last.lastAt = Math.max(lastAt, hit.at);
+    last.dirty = true;
     return { status: 'tracked', visitId: last.id };
   }
 
-  let visitId: number;
+  let visit: VisitState;
   if (continues && last) {
-    visitId = last.id;
+    visit = last;
   } else {
     const referrer = classifyReferrer({
       pageUrl: hit.url,
@@ -296,7 +397,7 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
         site_id: hit.siteId,
         visitor_id: visitorId,
         user_id: hit.userId,
-        visit_number: last ? last.visit_number + 1 : 1,
+        visit_number: last ? last.visitNumber + 1 : 1,
         first_action_at: hit.at,
         last_action_at: hit.at,
         actions: 0,
@@ -332,8 +433,23 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    visitId = inserted.id;
+    visit = {
+      id: inserted.id,
+      firstAt: hit.at,
+      lastAt: hit.at,
+      visitNumber: last ? last.visitNumber + 1 : 1,
+      actions: 0,
+      pageviews: 0,
+      goals: 0,
+      revenue: 0,
+      entryUrlId: null,
+      exitUrlId: null,
+      userId: hit.userId,
+      dirty: false,
+    };
+    state.visits.set(`${hit.siteId}:${visitorId}`, visit);
   }
+  const visitId = visit.id;
 
   let urlId: number | null = null;
   let titleId: number | null = null;
@@ -380,21 +496,28 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       const value = num(p.get(key));
       if (value !== null && value >= 0) performance[key] = value;
     }
-    await db
-      .insertInto('visit_action')
-      .values({
-        visit_id: visitId,
-        site_id: hit.siteId,
-        at: hit.at,
-        type,
-        url_id: urlId,
-        title_id: titleId,
-        pageview_id: p.get('pv_id')?.slice(0, 16) ?? null,
-        performance_json: Object.keys(performance).length > 0 ? JSON.stringify(performance) : null,
-        custom_json: customJson(hit, 'action'),
-        ...record,
-      })
-      .execute();
+    state.actions.push({
+      visit_id: visitId,
+      site_id: hit.siteId,
+      at: hit.at,
+      type,
+      url_id: urlId,
+      title_id: titleId,
+      pageview_id: p.get('pv_id')?.slice(0, 16) ?? null,
+      search_keyword: record.search_keyword ?? null,
+      search_category: record.search_category ?? null,
+      search_count: record.search_count ?? null,
+      event_category: record.event_category ?? null,
+      event_action: record.event_action ?? null,
+      event_name: record.event_name ?? null,
+      event_value: record.event_value ?? null,
+      content_name: record.content_name ?? null,
+      content_piece: record.content_piece ?? null,
+      content_target: record.content_target ?? null,
+      content_interaction: record.content_interaction ?? null,
+      performance_json: Object.keys(performance).length > 0 ? JSON.stringify(performance) : null,
+      custom_json: customJson(hit, 'action'),
+    });
   }
 
   // Goals: the one named by idgoal, and pattern goals this action matches.
@@ -428,16 +551,6 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   // Ecommerce: idgoal=0 with ec_id is an order (recorded once per order id); without, a cart update.
   if (idGoal === '0') {
     const orderId = p.get('ec_id')?.slice(0, 100) ?? null;
-    let items: string | null = null;
-    const rawItems = p.get('ec_items');
-    if (rawItems) {
-      try {
-        const parsed = JSON.parse(rawItems) as unknown;
-        if (Array.isArray(parsed)) items = JSON.stringify(parsed.slice(0, 1000));
-      } catch {
-        return { status: 'invalid', message: "The parameter 'ec_items' must be a JSON array of [sku, name, category, price, quantity]." };
-      }
-    }
     const duplicate = orderId ? await db.selectFrom('conversion').select('id').where('site_id', '=', hit.siteId).where('order_id', '=', orderId).executeTakeFirst() : undefined;
     if (!duplicate) {
       const revenue = num(p.get('revenue')) ?? 0;
@@ -466,18 +579,18 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     }
   }
 
-  await db
-    .updateTable('visit')
-    .set((eb) => ({
-      last_action_at: Math.max(hit.at, lastAt),
-      actions: type === 'goal' ? eb.ref('actions') : eb('actions', '+', 1),
-      pageviews: isPageview ? eb('pageviews', '+', 1) : eb.ref('pageviews'),
-      goals_converted: eb('goals_converted', '+', goalsAdded),
-      revenue: eb('revenue', '+', revenueAdded),
-      ...(isPageview && urlId !== null ? { exit_url_id: urlId, entry_url_id: eb.fn.coalesce('entry_url_id', eb.val(urlId)) } : {}),
-      ...(hit.userId ? { user_id: hit.userId } : {}),
-    }))
-    .where('id', '=', visitId)
-    .execute();
+  visit.lastAt = Math.max(hit.at, visit.lastAt);
+  if (type !== 'goal') visit.actions += 1;
+  if (isPageview) {
+    visit.pageviews += 1;
+    if (urlId !== null) {
+      visit.entryUrlId ??= urlId;
+      visit.exitUrlId = urlId;
+    }
+  }
+  visit.goals += goalsAdded;
+  visit.revenue += revenueAdded;
+  if (hit.userId) visit.userId = hit.userId;
+  visit.dirty = true;
   return { status: 'tracked', visitId };
 }

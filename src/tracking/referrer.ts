@@ -1,174 +1,286 @@
+import searchEngineData from './data/search-engines.json' with { type: 'json' };
+import socialData from './data/socials.json' with { type: 'json' };
+
+/** How a visit arrived, as Matomo's Referrers reports group it. */
 export type ReferrerType = 'direct' | 'website' | 'search' | 'social' | 'campaign';
 
 export interface ReferrerInfo {
   readonly type: ReferrerType;
-  /** Host, search engine or network name, or campaign name. */
+  /** Website host (without `www.`), search engine or social network name, or campaign name; '' for direct. */
   readonly name: string;
-  /** Search keyword or campaign keyword; '' when unknown. */
+  /** Search keyword or campaign keyword; '' if unknown. */
   readonly keyword: string;
+  /** The referrer URL as sent ('' for direct entries). */
   readonly url: string;
 }
 
+/** Query parameters that carry a campaign's name and keyword, first non-empty one wins. */
 export interface CampaignKeys {
   readonly name: readonly string[];
   readonly keyword: readonly string[];
 }
 
-/** Matomo's default campaign parameters ([Tracker] campaign_var_name / campaign_keyword_var_name). */
-export const defaultCampaignKeys: CampaignKeys = {
-  name: ['pk_cpn', 'pk_campaign', 'piwik_campaign', 'mtm_campaign', 'matomo_campaign', 'utm_campaign', 'utm_source', 'utm_medium'],
-  keyword: ['pk_kwd', 'pk_keyword', 'piwik_kwd', 'mtm_kwd', 'mtm_keyword', 'matomo_kwd', 'utm_term'],
-};
+/** Matomo's defaults (`campaign_var_name`, `campaign_keyword_var_name` in its global.ini.php). */
+export const defaultCampaignKeys: CampaignKeys = Object.freeze({
+  name: Object.freeze(['pk_cpn', 'pk_campaign', 'piwik_campaign', 'mtm_campaign', 'matomo_campaign', 'utm_campaign', 'utm_source', 'utm_medium']),
+  keyword: Object.freeze(['pk_kwd', 'pk_keyword', 'piwik_kwd', 'mtm_kwd', 'mtm_keyword', 'matomo_kwd', 'utm_term']),
+});
 
-interface SearchEngine {
-  readonly name: string;
-  /** Matches the referrer host (lower case, without a leading www.). */
-  readonly host: RegExp;
+export interface ClassifyReferrerInput {
+  /** The landing page URL (`url`). */
+  readonly pageUrl: string;
+  /** The referrer URL (`urlref`). */
+  readonly referrerUrl: string;
+  /** The site's host names (main URL and aliases); their subdomains count as the site too. */
+  readonly siteHosts: readonly string[];
+  /** Campaign name the JS tracker remembered from an earlier landing (`_rcn`). */
+  readonly campaignName?: string;
+  /** Campaign keyword the JS tracker remembered (`_rck`). */
+  readonly campaignKeyword?: string;
+  readonly campaignKeys?: CampaignKeys;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference data, compiled once at load.
+
+interface EngineConfig {
+  readonly urls: readonly string[];
   readonly params: readonly string[];
+  readonly hiddenkeyword?: readonly string[];
+}
+
+interface CompiledEngine {
+  readonly name: string;
+  /** Path prefix the referrer must start with ('' for any). */
+  readonly path: string;
+  readonly params: readonly (string | RegExp)[];
+  readonly hidden: readonly RegExp[];
+}
+
+/** A `{}` placeholder: a country code or TLD, including combined ones such as `co.uk` or `com.br`. */
+const PLACEHOLDER = '(?:[a-z]{2,3}|(?:com|org|net|co|it|edu|ac|gov)\\.[a-z]{2})';
+
+/** `'/re/'` in the data is a regular expression; anything else is a plain value. */
+function dataRegex(value: string): RegExp | null {
+  if (value.length < 2 || !value.startsWith('/') || !value.endsWith('/')) return null;
+  try {
+    return new RegExp(value.slice(1, -1), 'i');
+  } catch {
+    return null;
+  }
+}
+
+const stripWww = (host: string): string => (host.startsWith('www.') ? host.slice(4) : host);
+
+const exactEngines = new Map<string, CompiledEngine[]>();
+const patternEngines: { readonly host: RegExp; readonly engine: CompiledEngine }[] = [];
+
+for (const [name, configs] of Object.entries(searchEngineData as Record<string, readonly EngineConfig[]>)) {
+  for (const config of configs) {
+    const params = config.params.map((p) => dataRegex(p) ?? p);
+    const hidden = (config.hiddenkeyword ?? []).map((p) => dataRegex(p)).filter((p): p is RegExp => p !== null);
+    for (const url of config.urls) {
+      const lower = url.trim().toLowerCase();
+      const slash = lower.indexOf('/');
+      const host = stripWww(slash === -1 ? lower : lower.slice(0, slash));
+      const path = slash === -1 ? '' : lower.slice(slash);
+      const engine: CompiledEngine = { name, path, params, hidden };
+      if (host.includes('{}')) {
+        const source = host.split('{}').map((part) => part.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join(PLACEHOLDER);
+        patternEngines.push({ host: new RegExp(`^${source}$`), engine });
+      } else {
+        const list = exactEngines.get(host) ?? [];
+        list.push(engine);
+        exactEngines.set(host, list);
+      }
+    }
+  }
+}
+// Path-specific definitions (google.com/cse) are more specific than the bare host.
+for (const list of exactEngines.values()) list.sort((a, b) => b.path.length - a.path.length);
+patternEngines.sort((a, b) => b.engine.path.length - a.engine.path.length);
+
+const socials = new Map<string, string>();
+for (const [name, hosts] of Object.entries(socialData as Record<string, readonly string[]>)) {
+  for (const host of hosts) {
+    const key = stripWww(host.trim().toLowerCase().replace(/^android-app:\/\//, '').replace(/\/.*$/, ''));
+    if (key !== '' && !socials.has(key)) socials.set(key, name);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL helpers: nothing here throws on malformed input.
+
+function parseUrl(raw: string): URL | null {
+  const value = raw.trim();
+  if (value === '' || value.length > 8192) return null;
+  try {
+    return new URL(value);
+  } catch {
+    // A referrer without a scheme ("example.com/page") is still a host.
+    if (/^[a-z0-9.-]+\.[a-z]{2,}(?:[:/?#]|$)/i.test(value)) {
+      try {
+        return new URL(`http://${value}`);
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+}
+
+/** Lower-cased host of an http(s) or android-app URL, without a trailing dot; '' if none. */
+function hostOf(url: URL): string {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'android-app:') return '';
+  return url.hostname.toLowerCase().replace(/\.$/, '');
+}
+
+function normaliseSiteHost(raw: string): string {
+  let host = raw.trim().toLowerCase();
+  if (host.includes('://')) {
+    const parsed = parseUrl(host);
+    host = parsed ? parsed.hostname : '';
+  }
+  host = host.replace(/[/?#].*$/, '').replace(/:\d+$/, '').replace(/^\*\./, '').replace(/\.$/, '');
+  return stripWww(host);
+}
+
+function safeDecode(value: string): string {
+  const spaced = value.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/** Query-string style parameters of a query or fragment, keys lower-cased, first occurrence kept. */
+function paramsOf(source: string): Map<string, string> {
+  const params = new Map<string, string>();
+  const text = source.replace(/^[?#]/, '');
+  if (text === '') return params;
+  // A fragment may be a route ("#/page?utm_campaign=x"): read the part after its own '?'.
+  const query = text.includes('=') && text.includes('?') && text.indexOf('?') < text.indexOf('=') ? text.slice(text.indexOf('?') + 1) : text;
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = safeDecode(pair.slice(0, eq)).trim().toLowerCase();
+    if (!params.has(key)) params.set(key, safeDecode(pair.slice(eq + 1)));
+  }
+  return params;
+}
+
+function firstValue(params: Map<string, string>, keys: readonly string[]): string {
+  for (const key of keys) {
+    const value = params.get(key.toLowerCase())?.trim();
+    if (value) return value;
+  }
+  return '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The branches.
+
+function campaignFromPage(pageUrl: string, keys: CampaignKeys): { name: string; keyword: string } | null {
+  const value = pageUrl.trim();
+  const hashAt = value.indexOf('#');
+  const beforeHash = hashAt === -1 ? value : value.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const sources = [queryAt === -1 ? '' : beforeHash.slice(queryAt + 1), hashAt === -1 ? '' : value.slice(hashAt + 1)];
+  for (const source of sources) {
+    const params = paramsOf(source);
+    const name = firstValue(params, keys.name);
+    if (name !== '') return { name, keyword: firstValue(params, keys.keyword) };
+  }
+  return null;
+}
+
+function isSiteHost(host: string, siteHosts: readonly string[], pageHost: string): boolean {
+  const bare = stripWww(host);
+  if (pageHost !== '' && bare === stripWww(pageHost)) return true;
+  for (const raw of siteHosts) {
+    const site = normaliseSiteHost(raw);
+    if (site !== '' && (bare === site || bare.endsWith(`.${site}`))) return true;
+  }
+  return false;
+}
+
+function findEngines(host: string, path: string): CompiledEngine[] {
+  const bare = stripWww(host);
+  const matches = (engine: CompiledEngine): boolean => engine.path === '' || path.startsWith(engine.path);
+  const found = (exactEngines.get(bare) ?? []).filter(matches);
+  for (const { host: pattern, engine } of patternEngines) {
+    if (pattern.test(bare) && matches(engine)) found.push(engine);
+  }
+  return found;
+}
+
+function searchEngine(url: URL, host: string): { name: string; keyword: string } | null {
+  const path = url.pathname.toLowerCase();
+  const engines = findEngines(host, path);
+  if (engines.length === 0) return null;
+  const query = paramsOf(url.search);
+  const fragment = paramsOf(url.hash);
+  const pathAndQuery = `${url.pathname}${url.search}`;
+  for (const engine of engines) {
+    for (const param of engine.params) {
+      let keyword = '';
+      if (typeof param === 'string') {
+        keyword = firstValue(query, [param]) || firstValue(fragment, [param]);
+      } else {
+        const match = param.exec(pathAndQuery);
+        if (match?.[1]) keyword = safeDecode(match[1]).trim();
+      }
+      if (keyword !== '') return { name: engine.name, keyword: keyword.toLowerCase() };
+    }
+  }
+  // No keyword: still a search if the engine is known to hide it there (Google's "not provided").
+  const visiblePath = url.pathname === '/' ? '' : url.pathname;
+  for (const engine of engines) {
+    if (engine.hidden.some((re) => re.test(visiblePath) || re.test(url.pathname))) return { name: engine.name, keyword: '' };
+  }
+  return null;
+}
+
+function socialNetwork(host: string): string | null {
+  let candidate = stripWww(host);
+  // Subdomains of a network count (m.facebook.com, old.reddit.com), but never a bare TLD.
+  while (candidate.includes('.')) {
+    const name = socials.get(candidate);
+    if (name !== undefined) return name;
+    candidate = candidate.slice(candidate.indexOf('.') + 1);
+  }
+  return null;
 }
 
 /**
- * Plura's own table of the search engines that send most search traffic. Matomo's
- * community list (CC0) is not published on npm, which is all these machines reach;
- * this table is kept in the same spirit and is easy to extend.
+ * Classifies a visit's referrer as Matomo does, in its order: a campaign (campaign parameters in the
+ * landing page's query or fragment, then the tracker's remembered `_rcn`/`_rck`), a direct entry (no
+ * referrer, or one from the site itself or a subdomain of one of its hosts), a search engine (with the
+ * keyword when the engine still sends it), a social network, else a website. Campaign names and all
+ * keywords are lower-cased as Matomo stores them. Never throws.
  */
-const searchEngines: readonly SearchEngine[] = [
-  { name: 'Google', host: /^(?:[a-z]+\.)?google\.(?:[a-z]{2,3}|co\.[a-z]{2}|com\.[a-z]{2})$/, params: ['q', 'query'] },
-  { name: 'Bing', host: /^(?:[a-z]+\.)?bing\.com$/, params: ['q'] },
-  { name: 'Yahoo!', host: /^(?:[a-z]+\.)?search\.yahoo\.(?:com|co\.jp|[a-z]{2})$/, params: ['p', 'q'] },
-  { name: 'DuckDuckGo', host: /^(?:html\.|lite\.)?duckduckgo\.com$/, params: ['q'] },
-  { name: 'Yandex', host: /^(?:[a-z]+\.)?yandex\.(?:ru|com|ua|by|kz|com\.tr)$|^ya\.ru$/, params: ['text'] },
-  { name: 'Baidu', host: /^(?:[a-z]+\.)?baidu\.com$/, params: ['wd', 'word', 'kw'] },
-  { name: 'Ecosia', host: /^ecosia\.org$/, params: ['q'] },
-  { name: 'Qwant', host: /^(?:lite\.)?qwant\.com$/, params: ['q'] },
-  { name: 'Startpage', host: /^(?:[a-z]+\.)?startpage\.com$/, params: ['query', 'q'] },
-  { name: 'Brave Search', host: /^search\.brave\.com$/, params: ['q'] },
-  { name: 'Naver', host: /^(?:[a-z]+\.)?search\.naver\.com$/, params: ['query'] },
-  { name: 'Seznam', host: /^(?:search\.)?seznam\.cz$/, params: ['q'] },
-  { name: 'Sogou', host: /^(?:[a-z]+\.)?sogou\.com$/, params: ['query', 'keyword'] },
-  { name: '360 Search', host: /^(?:[a-z]+\.)?so\.com$/, params: ['q'] },
-  { name: 'Ask', host: /^(?:[a-z]+\.)?ask\.com$/, params: ['q'] },
-  { name: 'AOL', host: /^search\.aol\.(?:com|co\.uk)$/, params: ['q', 'query'] },
-  { name: 'Kagi', host: /^kagi\.com$/, params: ['q'] },
-  { name: 'Mojeek', host: /^mojeek\.com$/, params: ['q'] },
-  { name: 'Yahoo! Japan', host: /^search\.yahoo\.co\.jp$/, params: ['p'] },
-  { name: 'Daum', host: /^search\.daum\.net$/, params: ['q'] },
-];
-
-/** Social networks by host (lower case, without www.); subdomains match too. */
-const socialNetworks: Readonly<Record<string, string>> = {
-  'facebook.com': 'Facebook',
-  'fb.me': 'Facebook',
-  'twitter.com': 'Twitter',
-  'x.com': 'Twitter',
-  't.co': 'Twitter',
-  'linkedin.com': 'LinkedIn',
-  'lnkd.in': 'LinkedIn',
-  'instagram.com': 'Instagram',
-  'pinterest.com': 'Pinterest',
-  'reddit.com': 'reddit',
-  'youtube.com': 'YouTube',
-  'youtu.be': 'YouTube',
-  'tiktok.com': 'TikTok',
-  'vk.com': 'Vkontakte',
-  'weibo.com': 'Weibo',
-  'tumblr.com': 'tumblr',
-  'github.com': 'GitHub',
-  'stackoverflow.com': 'StackOverflow',
-  'news.ycombinator.com': 'Hacker News',
-  'mastodon.social': 'Mastodon',
-  'threads.net': 'Threads',
-  'bsky.app': 'Bluesky',
-  'web.telegram.org': 'Telegram',
-  'whatsapp.com': 'WhatsApp',
-  'xing.com': 'XING',
-  'ok.ru': 'Odnoklassniki',
-  'quora.com': 'Quora',
-  'discord.com': 'Discord',
-  'snapchat.com': 'Snapchat',
-  'flickr.com': 'Flickr',
-  'vimeo.com': 'Vimeo',
-  'medium.com': 'Medium',
-};
-
-function parse(url: string): URL | null {
-  if (url === '') return null;
-  try {
-    return new URL(url);
-  } catch {
-    try {
-      return new URL(`http://${url}`);
-    } catch {
-      return null;
-    }
-  }
-}
-
-const stripWww = (host: string): string => host.toLowerCase().replace(/^www\./, '').replace(/\.$/, '');
-
-function socialName(host: string): string | undefined {
-  for (let candidate = host; candidate.includes('.'); candidate = candidate.slice(candidate.indexOf('.') + 1)) {
-    const name = socialNetworks[candidate];
-    if (name) return name;
-  }
-  return undefined;
-}
-
-/** Campaign parameters of a page URL, from its query or its hash (Matomo reads both). */
-function campaignOf(page: URL | null, keys: CampaignKeys): { name: string; keyword: string } | null {
-  if (!page) return null;
-  const sources = [page.searchParams, new URLSearchParams(page.hash.replace(/^#/, ''))];
-  const find = (names: readonly string[]): string => {
-    for (const source of sources) {
-      for (const name of names) {
-        for (const [key, value] of source) if (key.toLowerCase() === name && value.trim() !== '') return value.trim();
-      }
-    }
-    return '';
-  };
-  const name = find(keys.name);
-  return name === '' ? null : { name, keyword: find(keys.keyword) };
-}
-
-/** Matomo's referrer attribution for a visit's first action. Never throws. */
-export function classifyReferrer(input: {
-  pageUrl: string;
-  referrerUrl: string;
-  siteHosts: readonly string[];
-  campaignName?: string;
-  campaignKeyword?: string;
-  campaignKeys?: CampaignKeys;
-}): ReferrerInfo {
+export function classifyReferrer(input: ClassifyReferrerInput): ReferrerInfo {
+  const pageUrl = typeof input.pageUrl === 'string' ? input.pageUrl : '';
+  const referrerUrl = typeof input.referrerUrl === 'string' ? input.referrerUrl.trim() : '';
   const keys = input.campaignKeys ?? defaultCampaignKeys;
-  const page = parse(input.pageUrl);
-  // Matomo: campaign names are stored lower case.
-  if (input.campaignName && input.campaignName.trim() !== '') {
-    return { type: 'campaign', name: input.campaignName.trim().toLowerCase(), keyword: (input.campaignKeyword ?? '').trim().toLowerCase(), url: input.referrerUrl };
-  }
-  const campaign = campaignOf(page, keys);
-  if (campaign) return { type: 'campaign', name: campaign.name.toLowerCase(), keyword: campaign.keyword.toLowerCase(), url: input.referrerUrl };
 
-  const referrer = parse(input.referrerUrl);
-  if (!referrer || (referrer.protocol !== 'http:' && referrer.protocol !== 'https:' && referrer.protocol !== 'android-app:')) {
-    return { type: 'direct', name: '', keyword: '', url: '' };
+  const campaign = campaignFromPage(pageUrl, keys);
+  if (campaign) return { type: 'campaign', name: campaign.name.toLowerCase(), keyword: campaign.keyword.toLowerCase(), url: referrerUrl };
+  const rememberedName = input.campaignName?.trim() ?? '';
+  if (rememberedName !== '') {
+    return { type: 'campaign', name: rememberedName.toLowerCase(), keyword: (input.campaignKeyword?.trim() ?? '').toLowerCase(), url: referrerUrl };
   }
-  const host = stripWww(referrer.hostname);
-  const own = input.siteHosts.map(stripWww);
-  if (host === '' || own.some((site) => host === site || host.endsWith(`.${site}`))) return { type: 'direct', name: '', keyword: '', url: '' };
 
-  for (const engine of searchEngines) {
-    if (!engine.host.test(host)) continue;
-    let keyword = '';
-    for (const param of engine.params) {
-      const value = referrer.searchParams.get(param) ?? new URLSearchParams(referrer.hash.replace(/^#/, '')).get(param);
-      if (value && value.trim() !== '') {
-        keyword = value.trim().toLowerCase();
-        break;
-      }
-    }
-    return { type: 'search', name: engine.name, keyword, url: input.referrerUrl };
-  }
-  const social = socialName(host);
-  if (social) return { type: 'social', name: social, keyword: '', url: input.referrerUrl };
-  return { type: 'website', name: host, keyword: '', url: input.referrerUrl };
+  const referrer = parseUrl(referrerUrl);
+  const host = referrer ? hostOf(referrer) : '';
+  if (!referrer || host === '') return { type: 'direct', name: '', keyword: '', url: '' };
+  const page = parseUrl(pageUrl);
+  if (isSiteHost(host, input.siteHosts, page ? hostOf(page) : '')) return { type: 'direct', name: '', keyword: '', url: '' };
+
+  const search = searchEngine(referrer, host);
+  if (search) return { type: 'search', name: search.name, keyword: search.keyword, url: referrerUrl };
+  const social = socialNetwork(host);
+  if (social) return { type: 'social', name: social, keyword: '', url: referrerUrl };
+  return { type: 'website', name: stripWww(host), keyword: '', url: referrerUrl };
 }
