@@ -1,7 +1,7 @@
 import { PluraError } from '../core/errors.js';
 import { requireTenantScope } from '../access/context.js';
 import { decide } from '../access/policy.js';
-import { authorize } from '../access/users.service.js';
+import { authorize, requireSitesExist } from '../access/users.service.js';
 import type { MatomoModule } from '../matomo-api/method.js';
 import { requireSiteId } from '../matomo-api/method.js';
 import type { MatomoValue } from '../matomo-api/render.js';
@@ -45,6 +45,7 @@ export const liveApi: MatomoModule = {
     const { tenant, store } = requireTenantScope(ctx.scope);
     const siteId = requireSiteId(params);
     authorize(ctx, 'view_reports', { kind: 'site', tenant: tenant.slug, siteId }, `see site ${siteId}`);
+    await requireSitesExist(ctx, [siteId]);
     const minutes = params.getInt('lastMinutes') ?? 30;
     // Matomo: 1 to 2880 minutes.
     if (minutes < 1 || minutes > 2880) throw new PluraError('invalid_input', 'lastMinutes must be between 1 and 2880.');
