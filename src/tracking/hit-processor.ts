@@ -139,18 +139,32 @@ interface BatchState {
 }
 
 /** Stores repeated strings once; ids are cached for the batch. */
+/**
+ * Ids of strings already in the tenant's dictionary, kept across batches by the
+ * writer. Only ids whose transaction committed enter it (see `fresh`), so a rolled
+ * back batch never leaves an id that points nowhere.
+ */
+export interface KnownNames {
+  get(hash: string): number | undefined;
+  set(hash: string, id: number): unknown;
+}
+
 class ActionNames {
-  private readonly cache = new Map<string, number>();
-  constructor(private readonly db: Db) {}
+  /** Ids found or created by this batch; the writer adds them to `known` after commit. */
+  readonly fresh = new Map<string, number>();
+  constructor(
+    private readonly db: Db,
+    private readonly known: KnownNames | undefined,
+  ) {}
 
   async id(kind: string, name: string): Promise<number | null> {
     if (name === '') return null;
     const hash = createHash('sha1').update(`${kind}\u0000${name}`).digest('hex');
-    const cached = this.cache.get(hash);
+    const cached = this.fresh.get(hash) ?? this.known?.get(hash);
     if (cached !== undefined) return cached;
     let row = await this.db.selectFrom('action_name').select('id').where('hash', '=', hash).executeTakeFirst();
     if (!row) row = await this.db.insertInto('action_name').values({ kind, hash, name }).returning('id').executeTakeFirstOrThrow();
-    this.cache.set(hash, row.id);
+    this.fresh.set(hash, row.id);
     return row.id;
   }
 }
@@ -234,9 +248,14 @@ function actionTypeOf(hit: Hit): string {
  * Each hit gets its own outcome; a hit refused here (unknown site or goal) writes
  * nothing and does not affect the others.
  */
-export async function processHits(db: Db, hits: readonly Hit[], policy: TrackingPolicy): Promise<HitOutcome[]> {
+export async function processHits(
+  db: Db,
+  hits: readonly Hit[],
+  policy: TrackingPolicy,
+  knownNames?: KnownNames,
+): Promise<{ outcomes: HitOutcome[]; newNames: ReadonlyMap<string, number> }> {
   const sites = await loadSites(db, hits.map((hit) => hit.siteId));
-  const state: BatchState = { names: new ActionNames(db), salts: new Map(), visits: new Map(), actions: [] };
+  const state: BatchState = { names: new ActionNames(db, knownNames), salts: new Map(), visits: new Map(), actions: [] };
   const outcomes: HitOutcome[] = [];
   for (const hit of hits) {
     const site = sites.get(hit.siteId);
@@ -247,7 +266,7 @@ export async function processHits(db: Db, hits: readonly Hit[], policy: Tracking
     outcomes.push(await processHit(db, hit, site, policy, state));
   }
   await writeBatch(db, state);
-  return outcomes;
+  return { outcomes, newNames: state.names.fresh };
 }
 
 /** Writes what the batch accumulated: actions in multi-row inserts, each changed visit once. */

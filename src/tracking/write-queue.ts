@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { PluraError, describeError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
@@ -12,6 +13,8 @@ interface Pending {
 
 interface TenantQueue {
   tenant: Tenant;
+  /** Dictionary ids known to be committed in this tenant's store. */
+  readonly names: LRUCache<string, number>;
   readonly pending: Pending[];
   timer: NodeJS.Timeout | null;
   flushing: boolean;
@@ -52,7 +55,7 @@ export class TrackingWriter {
     }
     let queue = this.queues.get(tenant.slug);
     if (!queue) {
-      queue = { tenant, pending: [], timer: null, flushing: false };
+      queue = { tenant, names: this.namesFor(tenant), pending: [], timer: null, flushing: false };
       this.queues.set(tenant.slug, queue);
     }
     queue.tenant = tenant;
@@ -88,9 +91,11 @@ export class TrackingWriter {
     const batch = queue.pending.splice(0, this.options.maxBatch);
     try {
       const policy = this.policyFor(queue.tenant);
-      const outcomes = await this.platform.withStore(queue.tenant, (store) =>
-        store.db.transaction().execute((trx) => processHits(trx, batch.map((entry) => entry.hit), policy)),
+      const { outcomes, newNames } = await this.platform.withStore(queue.tenant, (store) =>
+        store.db.transaction().execute((trx) => processHits(trx, batch.map((entry) => entry.hit), policy, queue.names)),
       );
+      // Committed: these ids are now safe to reuse in later batches.
+      for (const [hash, id] of newNames) queue.names.set(hash, id);
       batch.forEach((entry, index) => entry.resolve(outcomes[index] ?? { status: 'invalid', message: 'The hit was not processed.' }));
     } catch (error) {
       const failure = new PluraError('storage_failed', `Tracking data could not be written: ${describeError(error)}`, { cause: error });
@@ -101,6 +106,22 @@ export class TrackingWriter {
       if (queue.pending.length > 0) this.schedule(queue);
       else if (!queue.timer) this.queues.delete(queue.tenant.slug);
     }
+  }
+
+  /**
+   * Per-tenant dictionary caches outlive the queues (which come and go with traffic).
+   * Keyed by slug and creation time, so a tenant deleted and made again starts empty.
+   */
+  private readonly names = new LRUCache<string, LRUCache<string, number>>({ max: 2000 });
+
+  private namesFor(tenant: Tenant): LRUCache<string, number> {
+    const key = `${tenant.slug}\u0000${tenant.createdAt}`;
+    let cache = this.names.get(key);
+    if (!cache) {
+      cache = new LRUCache<string, number>({ max: 5000 });
+      this.names.set(key, cache);
+    }
+    return cache;
   }
 
   private policyFor(tenant: Tenant): TrackingPolicy {
