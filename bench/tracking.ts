@@ -20,6 +20,7 @@ import { createSite } from '../src/sites/sites-access.service.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const benchEnv: Record<string, string> = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 
 function freePort(): Promise<number> {
@@ -59,7 +60,7 @@ async function startPlura(dataDir: string): Promise<{ url: string; child: ChildP
   const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0', PLURA_TRACKER_MAX_QUEUED_HITS: '1000000' },
+    env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0', PLURA_TRACKER_MAX_QUEUED_HITS: '1000000', ...benchEnv },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`);

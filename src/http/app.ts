@@ -18,7 +18,6 @@ import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
 import { sitesRoutes } from '../sites/sites.routes.js';
 import type { RequestContextDeps } from './request-context.js';
 import { trackingRoutes } from '../tracking/tracking.routes.js';
-import { TrackingWriter } from '../tracking/write-queue.js';
 import { trackerScriptRoutes } from '../tracking/tracker-script.routes.js';
 
 declare module 'fastify' {
@@ -52,13 +51,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (redis) app.addHook('onClose', async () => void (await redis.quit()));
   const deps: RequestContextDeps = { platform, rateLimiter: new ApiRateLimiter({ redis }) };
   const platformHost = normalizeHost(platform.settings.get('General.platform_host'));
-  const writer = new TrackingWriter(platform, {
-    maxBatch: platform.settings.get('Tracker.group_commit_max_batch'),
-    intervalMs: platform.settings.get('Tracker.group_commit_interval_ms'),
-    maxQueued: platform.settings.get('Tracker.max_queued_hits'),
-  });
-  // Queued hits are written before the stores close.
-  app.addHook('onClose', () => writer.close());
+  const writer = platform.tracking;
+  // Replays what a previous process left in the tracking journal before serving.
+  await writer.start({ error: (message) => app.log.error(message) });
+  // Acknowledged hits reach their stores before the app reports closed.
+  app.addHook('onClose', () => writer.drain());
 
   app.setErrorHandler((error, request, reply) => {
     if (isPluraError(error)) {

@@ -7,6 +7,7 @@ import { TenantStores, type TenantStoresOptions, type TenantStore } from '../sto
 import { RegistryStore } from '../tenancy/registry.store.js';
 import { TenantsService } from '../tenancy/tenants.service.js';
 import type { Tenant } from '../tenancy/tenant.js';
+import { TrackingWriter, journalDirOf } from '../tracking/write-queue.js';
 
 /** Everything one process needs, built once and passed down (no module-level singletons). */
 export interface Platform {
@@ -17,6 +18,11 @@ export interface Platform {
   readonly tenants: TenantsService;
   /** Platform secret: derives tenant database passwords and keys token hashes. */
   readonly secret: string;
+  /**
+   * The tracking pipeline (journal, per-tenant batches). Idle until a server starts
+   * it; readers of tracking data call `tracking.drain(tenant)` first.
+   */
+  readonly tracking: TrackingWriter;
   /** Runs `fn` with the tenant's own store. */
   withStore<T>(tenant: Tenant, fn: (store: TenantStore) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -48,19 +54,33 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     defaultStorage: settings.get('database.tenant_storage'),
     postgresRolePrefix: settings.get('database.postgres_role_prefix'),
   });
-  return {
+  const platform: Platform = {
     paths,
     settings,
     registry,
     stores,
     tenants,
     secret,
+    get tracking() {
+      return tracking;
+    },
     withStore: (tenant, fn) => stores.use(tenant, fn),
     close: async () => {
+      // Acknowledged hits reach their stores before the stores close.
+      await tracking.close();
       await stores.closeAll();
       await registry.close();
     },
   };
+  const tracking = new TrackingWriter(platform, {
+    maxBatch: settings.get('Tracker.group_commit_max_batch'),
+    intervalMs: settings.get('Tracker.group_commit_interval_ms'),
+    maxQueued: settings.get('Tracker.max_queued_hits'),
+    journalDir: journalDirOf(paths.dataDir, settings.get('Tracker.journal_dir')),
+    fsync: settings.get('Tracker.journal_fsync'),
+    visitCacheSize: settings.get('Tracker.visit_cache_size'),
+  });
+  return platform;
 }
 
 /** Creates the demo tenant (hosts localhost, 127.0.0.1, ::1) once in the life of a registry. */

@@ -204,6 +204,7 @@ export async function createSite(ctx: ActContext, input: SiteSettingsInput): Pro
     }
     await recordAudit(ctx, 'site.created', { siteId: site.id, after: { name: site.name, urls } }, identityDbOf(trx));
   });
+  ctx.platform.tracking.siteConfigChanged(tenant);
   return presentSite(await loadSite(ctx, site.id), true);
 }
 
@@ -222,6 +223,7 @@ export async function updateSite(ctx: ActContext, siteId: number, input: SiteSet
     }
     await recordAudit(ctx, 'site.updated', { siteId, before: presentSite(before, true), after: { ...columns, ...(urls ? { urls } : {}) } }, identityDbOf(trx));
   });
+  ctx.platform.tracking.siteConfigChanged(tenant);
   return presentSite(await loadSite(ctx, siteId), isSuper(ctx));
 }
 
@@ -237,6 +239,7 @@ export async function deleteSite(ctx: ActContext, siteId: number): Promise<void>
     await identityStore.removeSiteGrants(identityDbOf(trx), siteId);
     await recordAudit(ctx, 'site.deleted', { siteId, before: presentSite(before, true) }, identityDbOf(trx));
   });
+  ctx.platform.tracking.siteConfigChanged(tenant);
 }
 
 export async function siteUrls(ctx: ActContext, siteId: number): Promise<string[]> {

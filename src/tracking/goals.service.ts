@@ -39,7 +39,7 @@ export async function addGoal(ctx: ActContext, siteId: number, input: GoalInput)
   }
   const revenue = input.revenue ?? 0;
   if (!Number.isFinite(revenue) || revenue < 0) throw new PluraError('invalid_input', 'The goal revenue must be a number of 0 or more.');
-  return store.db.transaction().execute(async (trx) => {
+  const created = await store.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('goal').select((eb) => eb.fn.max('goal_id').as('max')).where('site_id', '=', siteId).executeTakeFirst();
     const goalId = Number(row?.max ?? 0) + 1;
     await trx
@@ -60,4 +60,6 @@ export async function addGoal(ctx: ActContext, siteId: number, input: GoalInput)
     await recordAudit(ctx, 'goal.created', { siteId, after: { goalId, name, match: input.matchAttribute, pattern } }, identityDbOf(trx));
     return { goalId };
   });
+  ctx.platform.tracking.siteConfigChanged(tenant);
+  return created;
 }

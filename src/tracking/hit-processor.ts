@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Insertable, Kysely, Selectable } from 'kysely';
-import { parseAllowlist, type Allowlist } from '../access/ip-allowlist.js';
-import type { SiteTable } from '../sites/sites.tables.js';
+import type { Insertable, Kysely } from 'kysely';
+import { PreparedInsertMany, PreparedQuery } from '../storage/prepared.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { detectDevice } from './device.js';
 import { anonymizeIp, fingerprintVisitorId, visitorIdFromUserId, type Hit } from './hit.js';
 import { classifyReferrer, defaultCampaignKeys } from './referrer.js';
-import type { GoalTable, VisitActionTable } from './tracking.tables.js';
+import type { GoalRow, SiteContext } from './site-config.js';
+import type { VisitActionTable, VisitTable } from './tracking.tables.js';
 
 export type HitOutcome =
-  | { readonly status: 'tracked'; readonly visitId: number }
+  | { readonly status: 'tracked' }
   | { readonly status: 'excluded'; readonly reason: string }
   | { readonly status: 'invalid'; readonly message: string };
 
@@ -21,20 +21,51 @@ export interface TrackingPolicy {
 }
 
 type Db = Kysely<TenantDatabase>;
-type SiteRow = Selectable<SiteTable>;
-type GoalRow = Selectable<GoalTable>;
 
-interface SiteContext {
-  readonly row: SiteRow;
-  readonly hosts: readonly string[];
-  readonly excludedIps: Allowlist | null;
-  readonly excludedAgents: readonly string[];
-  readonly excludedParameters: ReadonlySet<string>;
-  readonly goals: readonly GoalRow[];
+/**
+ * Ids of strings already in the tenant's dictionary, kept across batches by the
+ * writer. Only ids whose transaction committed enter it (see `commit`), so a
+ * rolled back batch never leaves an id that points nowhere.
+ */
+export interface KnownNames {
+  get(hash: string): number | undefined;
+  set(hash: string, id: number): unknown;
 }
 
-/** Query parameters Matomo strips from page URLs by default (click ids, session ids). */
-const defaultExcludedParameters = ['gclid', 'fbclid', 'msclkid', 'yclid', 'dclid', 'twclid', 'ttclid', 'li_fat_id', 'epik', 'phpsessid', 'jsessionid', 'sessionid', 'aspsessionid', 'sid', 'pk_vid', 'mtm_vid'];
+/** A visit as tracking needs it to continue it: ids, times and counters. */
+export interface VisitSnapshot {
+  readonly id: number;
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly visitNumber: number;
+  readonly actions: number;
+  readonly pageviews: number;
+  readonly goals: number;
+  readonly revenue: number;
+  readonly entryUrlId: number | null;
+  readonly exitUrlId: number | null;
+  readonly userId: string | null;
+}
+
+/** Latest visit per "site:visitor" kept across batches, so a returning hit needs no SELECT. */
+export interface VisitCache {
+  get(key: string): VisitSnapshot | undefined;
+  set(key: string, visit: VisitSnapshot): unknown;
+}
+
+/** What one batch works with besides its hits. */
+export interface BatchContext {
+  readonly policy: TrackingPolicy;
+  readonly sites: ReadonlyMap<number, SiteContext>;
+  readonly names?: KnownNames;
+  readonly visits?: VisitCache;
+}
+
+/** The batch's result; `commit()` publishes its dictionary ids and visits to the caches once the transaction committed. */
+export interface BatchResult {
+  readonly outcomes: HitOutcome[];
+  commit(): void;
+}
 
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 /** The last day computed per time zone, with its bounds: most hits of a batch fall on the same day. */
@@ -56,50 +87,6 @@ function dayIn(timezone: string, seconds: number): string {
   return day;
 }
 
-function splitList(value: string): string[] {
-  return value.split(/[,\n]/).map((part) => part.trim()).filter((part) => part !== '');
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return '';
-  }
-}
-
-/** Loads what the batch needs of each site once (site row, URLs, exclusions, goals). */
-async function loadSites(db: Db, siteIds: readonly number[]): Promise<Map<number, SiteContext>> {
-  const result = new Map<number, SiteContext>();
-  if (siteIds.length === 0) return result;
-  const ids = [...new Set(siteIds)];
-  const [rows, urls, goals] = await Promise.all([
-    db.selectFrom('site').selectAll().where('id', 'in', ids).execute(),
-    db.selectFrom('site_url').selectAll().where('site_id', 'in', ids).execute(),
-    db.selectFrom('goal').selectAll().where('site_id', 'in', ids).execute(),
-  ]);
-  for (const row of rows) {
-    let excludedIps: Allowlist | null = null;
-    const ipList = splitList(row.excluded_ips);
-    if (ipList.length > 0) {
-      try {
-        excludedIps = parseAllowlist(ipList);
-      } catch {
-        excludedIps = null; // a bad entry was refused when saved; never block tracking on it
-      }
-    }
-    result.set(row.id, {
-      row,
-      hosts: urls.filter((u) => u.site_id === row.id).map((u) => hostOf(u.url)).filter((h) => h !== ''),
-      excludedIps,
-      excludedAgents: splitList(row.excluded_user_agents).map((a) => a.toLowerCase()),
-      excludedParameters: new Set([...defaultExcludedParameters, ...splitList(row.excluded_parameters).map((p) => p.toLowerCase())]),
-      goals: goals.filter((g) => g.site_id === row.id),
-    });
-  }
-  return result;
-}
-
 /** Removes excluded query parameters (click ids, session ids, the site's own list). */
 function cleanUrl(url: string, excluded: ReadonlySet<string>, keepFragment: boolean): string {
   if (url === '') return url;
@@ -110,62 +97,6 @@ function cleanUrl(url: string, excluded: ReadonlySet<string>, keepFragment: bool
     return parsed.toString();
   } catch {
     return url;
-  }
-}
-
-/** A visit as the batch sees it: loaded once, changed in memory, written once at the end. */
-interface VisitState {
-  readonly id: number;
-  readonly firstAt: number;
-  lastAt: number;
-  readonly visitNumber: number;
-  actions: number;
-  pageviews: number;
-  goals: number;
-  revenue: number;
-  entryUrlId: number | null;
-  exitUrlId: number | null;
-  userId: string | null;
-  dirty: boolean;
-}
-
-/** What one batch (one transaction) accumulates before writing. */
-interface BatchState {
-  readonly names: ActionNames;
-  readonly salts: Map<string, string>;
-  /** Latest visit per site and visitor, including visits this batch created. */
-  readonly visits: Map<string, VisitState | null>;
-  readonly actions: Insertable<VisitActionTable>[];
-}
-
-/** Stores repeated strings once; ids are cached for the batch. */
-/**
- * Ids of strings already in the tenant's dictionary, kept across batches by the
- * writer. Only ids whose transaction committed enter it (see `fresh`), so a rolled
- * back batch never leaves an id that points nowhere.
- */
-export interface KnownNames {
-  get(hash: string): number | undefined;
-  set(hash: string, id: number): unknown;
-}
-
-class ActionNames {
-  /** Ids found or created by this batch; the writer adds them to `known` after commit. */
-  readonly fresh = new Map<string, number>();
-  constructor(
-    private readonly db: Db,
-    private readonly known: KnownNames | undefined,
-  ) {}
-
-  async id(kind: string, name: string): Promise<number | null> {
-    if (name === '') return null;
-    const hash = createHash('sha1').update(`${kind}\u0000${name}`).digest('hex');
-    const cached = this.fresh.get(hash) ?? this.known?.get(hash);
-    if (cached !== undefined) return cached;
-    let row = await this.db.selectFrom('action_name').select('id').where('hash', '=', hash).executeTakeFirst();
-    if (!row) row = await this.db.insertInto('action_name').values({ kind, hash, name }).returning('id').executeTakeFirstOrThrow();
-    this.fresh.set(hash, row.id);
-    return row.id;
   }
 }
 
@@ -243,90 +174,203 @@ function actionTypeOf(hit: Hit): string {
   return 'pageview';
 }
 
+/** Why a hit would be refused by its site (unknown site or goal, bad items), or null. Checked before a hit is acknowledged. */
+export function refusalOf(hit: Hit, site: SiteContext | undefined): string | null {
+  if (!site) return `An unexpected website was found in the request: website id was set to '${hit.siteId}'.`;
+  const idGoal = hit.params.get('idgoal');
+  if (idGoal && idGoal !== '0' && idGoal !== '-1' && !site.goals.some((g) => String(g.goal_id) === idGoal.trim())) {
+    return `The goal id ${idGoal} does not exist for website id ${hit.siteId}.`;
+  }
+  const items = hit.params.get('ec_items');
+  if (items && !Array.isArray(parseJson(items))) return "The parameter 'ec_items' must be a JSON array of [sku, name, category, price, quantity].";
+  return null;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// Hot statements, compiled once (see PreparedQuery): one visit lookup, insert and
+// update per visitor, actions in multi-row inserts, dictionary lookups.
+const selectLatestVisit = new PreparedQuery<TenantDatabase, { siteId: number; visitorId: string }, { id: number; first_action_at: number; last_action_at: number; visit_number: number; actions: number; pageviews: number; goals_converted: number; revenue: number; entry_url_id: number | null; exit_url_id: number | null; user_id: string | null }>(
+  ['siteId', 'visitorId'],
+  (db, p) =>
+    db
+      .selectFrom('visit')
+      .select(['id', 'first_action_at', 'last_action_at', 'visit_number', 'actions', 'pageviews', 'goals_converted', 'revenue', 'entry_url_id', 'exit_url_id', 'user_id'])
+      .where('site_id', '=', p.siteId)
+      .where('visitor_id', '=', p.visitorId)
+      .orderBy('last_action_at', 'desc')
+      .limit(1),
+);
+
+type VisitRow = Omit<Insertable<VisitTable>, 'id'>;
+const visitColumns = [
+  'site_id', 'visitor_id', 'user_id', 'visit_number', 'first_action_at', 'last_action_at', 'actions', 'pageviews', 'entry_url_id', 'exit_url_id', 'goals_converted', 'revenue',
+  'referrer_type', 'referrer_name', 'referrer_keyword', 'referrer_url', 'campaign_name', 'campaign_keyword', 'device_type', 'device_brand', 'device_model', 'os_name', 'os_version',
+  'browser_name', 'browser_version', 'language', 'country', 'region', 'city', 'latitude', 'longitude', 'resolution', 'local_time', 'ip', 'cookie_enabled', 'custom_json',
+] as const satisfies readonly (keyof VisitRow)[];
+const insertVisit = new PreparedQuery<TenantDatabase, Required<VisitRow>, { id: number }>(visitColumns, (db, row) => db.insertInto('visit').values(row).returning('id'));
+
+type ActionRow = Required<Omit<Insertable<VisitActionTable>, 'id'>>;
+const actionColumns = [
+  'visit_id', 'site_id', 'at', 'type', 'url_id', 'title_id', 'pageview_id', 'search_keyword', 'search_category', 'search_count', 'event_category', 'event_action', 'event_name', 'event_value',
+  'content_name', 'content_piece', 'content_target', 'content_interaction', 'performance_json', 'custom_json', 'product_sku', 'product_name', 'product_category', 'product_price',
+] as const satisfies readonly (keyof ActionRow)[];
+const insertActions = new PreparedInsertMany<TenantDatabase, ActionRow>(actionColumns, (db, rows) => db.insertInto('visit_action').values(rows));
+
+/** Counters are added, not overwritten, so a visit continued elsewhere (another node) keeps every action. */
+const updateVisit = new PreparedQuery<TenantDatabase, { id: number; lastAt: number; actions: number; pageviews: number; goals: number; revenue: number; entryUrlId: number | null; exitUrlId: number | null; userId: string | null }, never>(
+  ['id', 'lastAt', 'actions', 'pageviews', 'goals', 'revenue', 'entryUrlId', 'exitUrlId', 'userId'],
+  (db, p) =>
+    db
+      .updateTable('visit')
+      .set((eb) => ({
+        last_action_at: eb.case().when('last_action_at', '<', p.lastAt).then(eb.val(p.lastAt)).else(eb.ref('last_action_at')).end(),
+        actions: eb('actions', '+', p.actions),
+        pageviews: eb('pageviews', '+', p.pageviews),
+        goals_converted: eb('goals_converted', '+', p.goals),
+        revenue: eb('revenue', '+', p.revenue),
+        entry_url_id: eb.fn.coalesce('entry_url_id', eb.val(p.entryUrlId)),
+        exit_url_id: eb.fn.coalesce(eb.val(p.exitUrlId), 'exit_url_id'),
+        user_id: eb.fn.coalesce(eb.val(p.userId), 'user_id'),
+      }))
+      .where('id', '=', p.id),
+);
+
+const selectName = new PreparedQuery<TenantDatabase, { hash: string }, { id: number }>(['hash'], (db, p) => db.selectFrom('action_name').select('id').where('hash', '=', p.hash));
+const insertName = new PreparedQuery<TenantDatabase, { kind: string; hash: string; name: string }, { id: number }>(['kind', 'hash', 'name'], (db, p) =>
+  db.insertInto('action_name').values(p).returning('id'),
+);
+
+const upsertJournalMark = new PreparedQuery<TenantDatabase, { journalId: string; seq: number }, never>(['journalId', 'seq'], (db, p) =>
+  db
+    .insertInto('tracking_journal_mark')
+    .values({ journal_id: p.journalId, applied_seq: p.seq })
+    .onConflict((oc) => oc.column('journal_id').doUpdateSet({ applied_seq: p.seq })),
+);
+
+/** Records, in the batch's transaction, that the journal is applied up to `seq`. */
+export async function markJournalApplied(db: Db, journalId: string, seq: number): Promise<void> {
+  await upsertJournalMark.execute(db, { journalId, seq });
+}
+
+/** How far this store has applied the journal (0: nothing). */
+export async function journalAppliedSeq(db: Db, journalId: string): Promise<number> {
+  const row = await db.selectFrom('tracking_journal_mark').select('applied_seq').where('journal_id', '=', journalId).executeTakeFirst();
+  return row ? Number(row.applied_seq) : 0;
+}
+
+/** Stores repeated strings once; ids found or made by this batch reach `known` only after commit. */
+class ActionNames {
+  readonly fresh = new Map<string, number>();
+  constructor(
+    private readonly db: Db,
+    private readonly known: KnownNames | undefined,
+  ) {}
+
+  async id(kind: string, name: string): Promise<number | null> {
+    if (name === '') return null;
+    const hash = createHash('sha1').update(`${kind}\u0000${name}`).digest('hex');
+    const cached = this.fresh.get(hash) ?? this.known?.get(hash);
+    if (cached !== undefined) return cached;
+    const row = (await selectName.first(this.db, { hash })) ?? (await insertName.first(this.db, { kind, hash, name }));
+    if (!row) throw new Error('action_name insert returned no id');
+    this.fresh.set(hash, row.id);
+    return row.id;
+  }
+}
+
+/** A visit as the batch sees it: loaded once, changed in memory, written once at the end. */
+interface VisitState {
+  current: VisitSnapshot;
+  /** Counters as stored before this batch: the update adds the difference. */
+  readonly stored: VisitSnapshot;
+}
+
+/** What one batch (one transaction) accumulates before writing. */
+interface BatchState {
+  readonly names: ActionNames;
+  readonly salts: Map<string, string>;
+  /** Latest visit per site and visitor, including visits this batch created. */
+  readonly visits: Map<string, VisitState | null>;
+  /** Every visit the batch changed, also those a later hit replaced in `visits` by a new visit. */
+  readonly changed: Set<VisitState>;
+  readonly actions: ActionRow[];
+}
+
 /**
- * Stores a batch of validated hits of one tenant inside the caller's transaction.
- * Each hit gets its own outcome; a hit refused here (unknown site or goal) writes
- * nothing and does not affect the others.
+ * Stores a batch of hits of one tenant inside the caller's transaction. Each hit
+ * gets its own outcome; a hit refused here (unknown site or goal) writes nothing
+ * and does not affect the others.
  */
-export async function processHits(
-  db: Db,
-  hits: readonly Hit[],
-  policy: TrackingPolicy,
-  knownNames?: KnownNames,
-): Promise<{ outcomes: HitOutcome[]; newNames: ReadonlyMap<string, number> }> {
-  const sites = await loadSites(db, hits.map((hit) => hit.siteId));
-  const state: BatchState = { names: new ActionNames(db, knownNames), salts: new Map(), visits: new Map(), actions: [] };
+export async function processHits(db: Db, hits: readonly Hit[], context: BatchContext): Promise<BatchResult> {
+  const state: BatchState = { names: new ActionNames(db, context.names), salts: new Map(), visits: new Map(), changed: new Set(), actions: [] };
   const outcomes: HitOutcome[] = [];
   for (const hit of hits) {
-    const site = sites.get(hit.siteId);
-    if (!site) {
-      outcomes.push({ status: 'invalid', message: `An unexpected website was found in the request: website id was set to '${hit.siteId}'.` });
+    const site = context.sites.get(hit.siteId);
+    const refusal = refusalOf(hit, site);
+    if (refusal !== null || !site) {
+      outcomes.push({ status: 'invalid', message: refusal ?? 'unknown site' });
       continue;
     }
-    outcomes.push(await processHit(db, hit, site, policy, state));
+    outcomes.push(await processHit(db, hit, site, context.policy, state, context.visits));
   }
-  await writeBatch(db, state);
-  return { outcomes, newNames: state.names.fresh };
+  await insertActions.execute(db, state.actions);
+  for (const visit of state.changed) {
+    const { current, stored } = visit;
+    await updateVisit.execute(db, {
+      id: current.id,
+      lastAt: current.lastAt,
+      actions: current.actions - stored.actions,
+      pageviews: current.pageviews - stored.pageviews,
+      goals: current.goals - stored.goals,
+      revenue: current.revenue - stored.revenue,
+      entryUrlId: current.entryUrlId,
+      exitUrlId: current.exitUrlId,
+      userId: current.userId,
+    });
+  }
+  return {
+    outcomes,
+    commit: () => {
+      for (const [hash, id] of state.names.fresh) context.names?.set(hash, id);
+      if (context.visits) for (const [key, visit] of state.visits) if (visit) context.visits.set(key, visit.current);
+    },
+  };
 }
 
-/** Writes what the batch accumulated: actions in multi-row inserts, each changed visit once. */
-async function writeBatch(db: Db, state: BatchState): Promise<void> {
-  // 20 columns per row keeps a chunk well under SQLite's limit of bound variables.
-  for (let i = 0; i < state.actions.length; i += 200) {
-    await db.insertInto('visit_action').values(state.actions.slice(i, i + 200)).execute();
-  }
-  for (const visit of state.visits.values()) {
-    if (!visit?.dirty) continue;
-    await db
-      .updateTable('visit')
-      .set({
-        last_action_at: visit.lastAt,
-        actions: visit.actions,
-        pageviews: visit.pageviews,
-        goals_converted: visit.goals,
-        revenue: visit.revenue,
-        entry_url_id: visit.entryUrlId,
-        exit_url_id: visit.exitUrlId,
-        user_id: visit.userId,
-      })
-      .where('id', '=', visit.id)
-      .execute();
-  }
-}
-
-/** The visitor's latest visit on the site: from the batch if seen, else from the store. */
-async function latestVisit(db: Db, state: BatchState, siteId: number, visitorId: string): Promise<VisitState | null> {
+/** The visitor's latest visit on the site: from the batch, the cache, or the store. */
+async function latestVisit(db: Db, state: BatchState, cache: VisitCache | undefined, siteId: number, visitorId: string): Promise<VisitState | null> {
   const key = `${siteId}:${visitorId}`;
   if (state.visits.has(key)) return state.visits.get(key) ?? null;
-  const row = await db
-    .selectFrom('visit')
-    .select(['id', 'last_action_at', 'first_action_at', 'visit_number', 'actions', 'pageviews', 'goals_converted', 'revenue', 'entry_url_id', 'exit_url_id', 'user_id'])
-    .where('site_id', '=', siteId)
-    .where('visitor_id', '=', visitorId)
-    .orderBy('last_action_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const visit: VisitState | null = row
-    ? {
-        id: row.id,
-        firstAt: Number(row.first_action_at),
-        lastAt: Number(row.last_action_at),
-        visitNumber: row.visit_number,
-        actions: row.actions,
-        pageviews: row.pageviews,
-        goals: row.goals_converted,
-        revenue: Number(row.revenue),
-        entryUrlId: row.entry_url_id,
-        exitUrlId: row.exit_url_id,
-        userId: row.user_id,
-        dirty: false,
-      }
-    : null;
+  let snapshot = cache?.get(key);
+  if (!snapshot) {
+    const row = await selectLatestVisit.first(db, { siteId, visitorId });
+    snapshot = row && {
+      id: row.id,
+      firstAt: Number(row.first_action_at),
+      lastAt: Number(row.last_action_at),
+      visitNumber: row.visit_number,
+      actions: row.actions,
+      pageviews: row.pageviews,
+      goals: row.goals_converted,
+      revenue: Number(row.revenue),
+      entryUrlId: row.entry_url_id,
+      exitUrlId: row.exit_url_id,
+      userId: row.user_id,
+    };
+  }
+  const visit: VisitState | null = snapshot ? { current: snapshot, stored: snapshot } : null;
   state.visits.set(key, visit);
   return visit;
 }
 
-async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingPolicy, state: BatchState): Promise<HitOutcome> {
+async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingPolicy, state: BatchState, cache: VisitCache | undefined): Promise<HitOutcome> {
   const { names, salts } = state;
   const p = hit.params;
   if (!hit.record) return { status: 'excluded', reason: 'rec is not 1' };
@@ -339,26 +383,11 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   const agentLower = userAgent.toLowerCase();
   if (site.excludedAgents.some((agent) => agentLower.includes(agent))) return { status: 'excluded', reason: 'excluded user agent' };
 
-  let goal: GoalRow | undefined;
+  // refusalOf() has checked the goal id and the items before anything is written.
   const idGoal = p.get('idgoal');
-  if (idGoal && idGoal !== '0' && idGoal !== '-1') {
-    goal = site.goals.find((g) => String(g.goal_id) === idGoal.trim());
-    if (!goal) return { status: 'invalid', message: `The goal id ${idGoal} does not exist for website id ${hit.siteId}.` };
-  }
-
-  // Checked before anything is written: a refused hit leaves no trace.
-  let items: string | null = null;
-  const rawItems = p.get('ec_items');
-  if (rawItems) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(rawItems);
-    } catch {
-      parsed = undefined;
-    }
-    if (!Array.isArray(parsed)) return { status: 'invalid', message: "The parameter 'ec_items' must be a JSON array of [sku, name, category, price, quantity]." };
-    items = JSON.stringify(parsed.slice(0, 1000));
-  }
+  const goal: GoalRow | undefined = idGoal ? site.goals.find((g) => String(g.goal_id) === idGoal.trim()) : undefined;
+  const parsedItems = p.get('ec_items') ? parseJson(p.get('ec_items') ?? '') : undefined;
+  const items = Array.isArray(parsedItems) ? JSON.stringify(parsedItems.slice(0, 1000)) : null;
 
   const language = (p.get('lang') || hit.meta.acceptLanguage).slice(0, 100);
   const timezone = site.row.timezone;
@@ -373,13 +402,13 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     visitorId = fingerprintVisitorId(salt, hit.siteId, rawIp, userAgent, language);
   }
 
-  const last = await latestVisit(db, state, hit.siteId, visitorId);
-  const lastAt = last ? last.lastAt : 0;
+  const last = await latestVisit(db, state, cache, hit.siteId, visitorId);
+  const lastAt = last ? last.current.lastAt : 0;
   const continues =
     last !== null &&
     !hit.newVisit &&
     hit.at - lastAt <= policy.visitLengthSeconds &&
-    hit.at >= last.firstAt - policy.visitLengthSeconds &&
+    hit.at >= last.current.firstAt - policy.visitLengthSeconds &&
     dayIn(timezone, lastAt) === day;
 
   const keepFragment = site.row.keep_url_fragment === 1;
@@ -389,9 +418,9 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   if (hit.ping) {
     // A heartbeat only extends the visit it belongs to.
     if (!continues || !last) return { status: 'excluded', reason: 'ping without a visit' };
-    last.lastAt = Math.max(lastAt, hit.at);
-    last.dirty = true;
-    return { status: 'tracked', visitId: last.id };
+    last.current = { ...last.current, lastAt: Math.max(lastAt, hit.at) };
+    state.changed.add(last);
+    return { status: 'tracked' };
   }
 
   let visit: VisitState;
@@ -410,13 +439,11 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     const m = p.get('m');
     const s = p.get('s');
     const localTime = h !== undefined && m !== undefined && s !== undefined ? [h, m, s].map((v) => String(Math.min(59, Math.max(0, Number(v) || 0))).padStart(2, '0')).join(':') : '';
-    const inserted = await db
-      .insertInto('visit')
-      .values({
+    const inserted = await insertVisit.first(db, {
         site_id: hit.siteId,
         visitor_id: visitorId,
         user_id: hit.userId,
-        visit_number: last ? last.visitNumber + 1 : 1,
+        visit_number: last ? last.current.visitNumber + 1 : 1,
         first_action_at: hit.at,
         last_action_at: hit.at,
         actions: 0,
@@ -449,14 +476,13 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
         ip: anonymizeIp(rawIp, policy.ipAnonymizationBytes),
         cookie_enabled: p.get('cookie') === '1' ? 1 : 0,
         custom_json: customJson(hit, 'visit'),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    visit = {
+    });
+    if (!inserted) throw new Error('visit insert returned no id');
+    const fresh: VisitSnapshot = {
       id: inserted.id,
       firstAt: hit.at,
       lastAt: hit.at,
-      visitNumber: last ? last.visitNumber + 1 : 1,
+      visitNumber: last ? last.current.visitNumber + 1 : 1,
       actions: 0,
       pageviews: 0,
       goals: 0,
@@ -464,11 +490,11 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       entryUrlId: null,
       exitUrlId: null,
       userId: hit.userId,
-      dirty: false,
     };
+    visit = { current: fresh, stored: fresh };
     state.visits.set(`${hit.siteId}:${visitorId}`, visit);
   }
-  const visitId = visit.id;
+  const visitId = visit.current.id;
 
   let urlId: number | null = null;
   let titleId: number | null = null;
@@ -536,6 +562,11 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       content_interaction: record.content_interaction ?? null,
       performance_json: Object.keys(performance).length > 0 ? JSON.stringify(performance) : null,
       custom_json: customJson(hit, 'action'),
+      // A product page view (Matomo's setEcommerceView) rides on the pageview.
+      product_sku: isPageview ? (p.get('_pks')?.slice(0, 255) ?? null) : null,
+      product_name: isPageview ? (p.get('_pkn')?.slice(0, 255) ?? null) : null,
+      product_category: isPageview ? (p.get('_pkc')?.slice(0, 1024) ?? null) : null,
+      product_price: isPageview ? num(p.get('_pkp')) : null,
     });
   }
 
@@ -598,18 +629,18 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     }
   }
 
-  visit.lastAt = Math.max(hit.at, visit.lastAt);
-  if (type !== 'goal') visit.actions += 1;
-  if (isPageview) {
-    visit.pageviews += 1;
-    if (urlId !== null) {
-      visit.entryUrlId ??= urlId;
-      visit.exitUrlId = urlId;
-    }
-  }
-  visit.goals += goalsAdded;
-  visit.revenue += revenueAdded;
-  if (hit.userId) visit.userId = hit.userId;
-  visit.dirty = true;
-  return { status: 'tracked', visitId };
+  const before = visit.current;
+  visit.current = {
+    ...before,
+    lastAt: Math.max(hit.at, before.lastAt),
+    actions: before.actions + (type !== 'goal' ? 1 : 0),
+    pageviews: before.pageviews + (isPageview ? 1 : 0),
+    entryUrlId: isPageview && urlId !== null ? (before.entryUrlId ?? urlId) : before.entryUrlId,
+    exitUrlId: isPageview && urlId !== null ? urlId : before.exitUrlId,
+    goals: before.goals + goalsAdded,
+    revenue: before.revenue + revenueAdded,
+    userId: hit.userId ?? before.userId,
+  };
+  state.changed.add(visit);
+  return { status: 'tracked' };
 }

@@ -46,6 +46,8 @@ export const liveApi: MatomoModule = {
     const siteId = requireSiteId(params);
     authorize(ctx, 'view_reports', { kind: 'site', tenant: tenant.slug, siteId }, `see site ${siteId}`);
     await requireSitesExist(ctx, [siteId]);
+    // Every acknowledged hit is counted, also those still waiting for their batch.
+    await ctx.platform.tracking.drain(tenant);
     const minutes = params.getInt('lastMinutes') ?? 30;
     // Matomo: 1 to 2880 minutes.
     if (minutes < 1 || minutes > 2880) throw new PluraError('invalid_input', 'lastMinutes must be between 1 and 2880.');
@@ -70,6 +72,7 @@ export const liveApi: MatomoModule = {
     authorize(ctx, 'view_reports', { kind: 'site', tenant: tenant.slug, siteId }, `see site ${siteId}`);
     const site = await store.db.selectFrom('site').select(['timezone', 'currency', 'name', 'sensitive_data_role']).where('id', '=', siteId).executeTakeFirst();
     if (!site) throw new PluraError('unknown_site', `An unexpected website was found in the request: website id = ${siteId} not found.`);
+    await ctx.platform.tracking.drain(tenant);
     // IP addresses and user ids are sensitive data: shown only where the policy allows.
     const sensitive = decide(ctx.actor, 'view_sensitive_data', { kind: 'site', tenant: tenant.slug, siteId, sensitiveData: site.sensitive_data_role as 'admin' | 'write' | 'none' }).allowed;
     let query = store.db.selectFrom('visit').selectAll().where('site_id', '=', siteId);

@@ -24,11 +24,14 @@ describe('tracking API', () => {
       ...(init.payload !== undefined ? { payload: init.payload } : {}),
     });
 
-  const inTenant = <T>(slug: string, fn: (ctx: ActContext & { scope: { kind: 'tenant' } }) => Promise<T>) =>
-    h.asOperator(slug, (ctx) => {
+  // Acknowledged hits reach the store in batches: reading the store directly waits for them first.
+  const inTenant = async <T>(slug: string, fn: (ctx: ActContext & { scope: { kind: 'tenant' } }) => Promise<T>) => {
+    await h.platform.tracking.drain();
+    return h.asOperator(slug, (ctx) => {
       if (ctx.scope.kind !== 'tenant') throw new Error('tenant scope expected');
       return fn(ctx as ActContext & { scope: { kind: 'tenant' } });
     });
+  };
 
   const visits = (slug: string) =>
     inTenant(slug, (ctx) => ctx.scope.store.db.selectFrom('visit').selectAll().orderBy('id').execute());
@@ -47,6 +50,7 @@ describe('tracking API', () => {
       await ctx.scope.store.db.deleteFrom('visit_action').execute();
       await ctx.scope.store.db.deleteFrom('visit').execute();
       await ctx.scope.store.db.deleteFrom('conversion').execute();
+      ctx.platform.tracking.rawDataDeleted(ctx.scope.tenant);
     });
 
   beforeAll(async () => {

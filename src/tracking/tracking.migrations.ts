@@ -102,4 +102,18 @@ export const trackingMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '2026-11-23-03-tracking-journal-and-product-views',
+    async up(db) {
+      await db.schema
+        .createTable('tracking_journal_mark')
+        .addColumn('journal_id', 'text', (c) => c.primaryKey())
+        .addColumn('applied_seq', 'bigint', (c) => c.notNull())
+        .execute();
+      for (const column of ['product_sku', 'product_name', 'product_category'] as const) {
+        await db.schema.alterTable('visit_action').addColumn(column, 'text').execute();
+      }
+      await db.schema.alterTable('visit_action').addColumn('product_price', 'double precision').execute();
+    },
+  },
 ];

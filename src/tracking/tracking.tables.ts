@@ -72,6 +72,11 @@ export interface VisitActionTable {
   performance_json: string | null;
   /** Action-scope custom dimensions and variables, JSON. */
   custom_json: string | null;
+  /** Ecommerce product view on a pageview (_pks, _pkn, _pkc as JSON when several, _pkp). */
+  product_sku: string | null;
+  product_name: string | null;
+  product_category: string | null;
+  product_price: number | null;
 }
 
 /** Repeated strings (URLs, titles) stored once. */
@@ -128,4 +133,15 @@ export interface TrackingTables {
   conversion: ConversionTable;
   goal: GoalTable;
   tracking_salt: TrackingSaltTable;
+  tracking_journal_mark: TrackingJournalMarkTable;
+}
+
+/**
+ * How far each tracking journal has been applied to this store, written in the
+ * same transaction as the hits: replaying a journal after a crash skips what is
+ * already here, so no hit is stored twice.
+ */
+export interface TrackingJournalMarkTable {
+  journal_id: string;
+  applied_seq: number;
 }
