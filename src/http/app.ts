@@ -17,6 +17,7 @@ import { auditRoutes } from '../audit/audit.routes.js';
 import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
 import { sitesRoutes } from '../sites/sites.routes.js';
 import type { RequestContextDeps } from './request-context.js';
+import { LazyChildLogger } from './lazy-logger.js';
 import { trackingRoutes } from '../tracking/tracking.routes.js';
 import { trackerScriptRoutes } from '../tracking/tracker-script.routes.js';
 
@@ -42,6 +43,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Forwarded headers count only from the peers the operator named.
     trustProxy: trusted.length > 0 ? proxyAddr.compile([...trusted]) : false,
     bodyLimit: 1024 * 1024,
+    // Per-request loggers are made only when a request actually logs.
+    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
   });
   app.decorateRequest('tenant', null);
   await app.register(fastifyCookie);

@@ -23,13 +23,13 @@ export interface TrackingPolicy {
 type Db = Kysely<TenantDatabase>;
 
 /**
- * Ids of strings already in the tenant's dictionary, kept across batches by the
- * writer. Only ids whose transaction committed enter it (see `commit`), so a
- * rolled back batch never leaves an id that points nowhere.
+ * Ids of strings already in the tenant's dictionary, keyed by kind and string,
+ * kept across batches by the writer. Only ids whose transaction committed enter
+ * it (see `commit`), so a rolled back batch never leaves an id that points nowhere.
  */
 export interface KnownNames {
-  get(hash: string): number | undefined;
-  set(hash: string, id: number): unknown;
+  get(key: string): number | undefined;
+  set(key: string, id: number): unknown;
 }
 
 /** A visit as tracking needs it to continue it: ids, times and counters. */
@@ -275,12 +275,14 @@ class ActionNames {
 
   async id(kind: string, name: string): Promise<number | null> {
     if (name === '') return null;
-    const hash = createHash('sha1').update(`${kind}\u0000${name}`).digest('hex');
-    const cached = this.fresh.get(hash) ?? this.known?.get(hash);
+    const key = `${kind}\u0000${name}`;
+    const cached = this.fresh.get(key) ?? this.known?.get(key);
     if (cached !== undefined) return cached;
+    // The store's unique key is a hash: URLs can be longer than an index allows.
+    const hash = createHash('sha1').update(key).digest('hex');
     const row = (await selectName.first(this.db, { hash })) ?? (await insertName.first(this.db, { kind, hash, name }));
     if (!row) throw new Error('action_name insert returned no id');
-    this.fresh.set(hash, row.id);
+    this.fresh.set(key, row.id);
     return row.id;
   }
 }

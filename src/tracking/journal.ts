@@ -4,15 +4,23 @@ import { join } from 'node:path';
 import { PluraError, describeError } from '../core/errors.js';
 import type { HitMeta } from './hit.js';
 
-/** One acknowledged hit as the journal keeps it: enough to process it again after a crash. */
+/** One journal line as read back after a restart: its hit, in JSON (see JournalLine), and where it belongs. */
 export interface JournalRecord {
   /** Increasing across the life of the journal, also across restarts. */
   readonly seq: number;
   readonly tenant: string;
   /** The tenant's creation time: a tenant deleted and made again under the same slug is another tenant. */
   readonly tenantCreatedAt: string;
-  readonly params: Readonly<Record<string, string>>;
-  readonly meta: HitMeta;
+  readonly line: string;
+}
+
+/** The journal's JSON line of one hit: enough to process it again after a crash. */
+export interface JournalLine {
+  readonly s: number;
+  readonly t: string;
+  readonly c: string;
+  readonly p: Readonly<Record<string, string>>;
+  readonly m: HitMeta;
 }
 
 interface Segment {
@@ -96,8 +104,8 @@ export class TrackingJournal {
       for (const line of text.split('\n')) {
         if (line === '') continue;
         try {
-          const record = JSON.parse(line) as { s: number; t: string; c: string; p: Record<string, string>; m: HitMeta };
-          leftover.push({ seq: record.s, tenant: record.t, tenantCreatedAt: record.c, params: record.p, meta: record.m });
+          const record = JSON.parse(line) as JournalLine;
+          leftover.push({ seq: record.s, tenant: record.t, tenantCreatedAt: record.c, line });
           lastSeq = Math.max(lastSeq, record.s);
         } catch {
           // A torn last line: its write never returned, so its hits were never acknowledged.
@@ -129,30 +137,33 @@ export class TrackingJournal {
     writeFileSync(file, `${process.pid}\n`);
   }
 
-  /**
-   * Appends records (one per hit) and returns their sequence numbers at once; the
-   * promise settles when they are durable.
-   */
-  append(records: readonly Omit<JournalRecord, 'seq'>[]): { seqs: number[]; durable: Promise<void> } {
-    if (this.closed) return { seqs: [], durable: Promise.reject(new PluraError('overloaded', 'The server is shutting down; send the hits again.', { headers: { 'Retry-After': '1' } })) };
-    const seqs: number[] = [];
-    for (const record of records) {
-      const seq = this.nextSeq;
-      this.nextSeq += 1;
-      seqs.push(seq);
-      this.buffered.push(`${JSON.stringify({ s: seq, t: record.tenant, c: record.tenantCreatedAt, p: record.params, m: record.meta })}\n`);
-    }
+  /** Reserves `count` consecutive sequence numbers and returns the first. */
+  reserve(count: number): number {
+    const first = this.nextSeq;
+    this.nextSeq += count;
+    return first;
+  }
+
+  /** Appends lines (JSON of JournalLine, reserved sequence numbers, in order); settles when they are durable. */
+  write(lines: readonly string[], firstSeq: number): Promise<void> {
+    if (this.closed) return Promise.reject(new PluraError('overloaded', 'The server is shutting down; send the hits again.', { headers: { 'Retry-After': '1' } }));
+    for (const line of lines) this.buffered.push(`${line}\n`);
+    this.bufferedFirstSeq ??= firstSeq;
     const durable = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // Everything appended in this turn of the event loop goes out in one write.
-      setImmediate(() => this.flush(seqs[0] ?? this.nextSeq));
+      setImmediate(() => this.flush());
     }
-    return { seqs, durable };
+    return durable;
   }
 
-  private flush(firstSeq: number): void {
+  private bufferedFirstSeq: number | null = null;
+
+  private flush(): void {
     this.flushScheduled = false;
+    const firstSeq = this.bufferedFirstSeq ?? this.nextSeq;
+    this.bufferedFirstSeq = null;
     const lines = this.buffered;
     const waiting = this.waiting;
     this.buffered = [];

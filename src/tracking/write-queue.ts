@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { LRUCache } from 'lru-cache';
-import { PluraError, describeError } from '../core/errors.js';
+import { Worker } from 'node:worker_threads';
+import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { HitError, parseHit, type Hit } from './hit.js';
-import { journalAppliedSeq, markJournalApplied, processHits, refusalOf, type HitOutcome, type TrackingPolicy, type VisitSnapshot } from './hit-processor.js';
-import { TrackingJournal, type JournalRecord } from './journal.js';
+import type { Hit } from './hit.js';
+import { journalAppliedSeq, refusalOf, type HitOutcome, type TrackingPolicy } from './hit-processor.js';
+import { TrackingJournal, type JournalLine, type JournalRecord } from './journal.js';
 import { SiteConfigCache, loadSiteContexts, type SiteContext } from './site-config.js';
+import { tenantKeyOf, type ApplierReply, type ApplierRequest, type ApplierSetup } from './apply-worker.js';
 
 export interface WriterOptions {
   /** Hits of one tenant applied in one transaction at most. */
@@ -26,7 +27,7 @@ export interface WriterLog {
 }
 
 interface QueuedHit {
-  readonly hit: Hit;
+  readonly line: string;
   readonly seq: number;
 }
 
@@ -37,50 +38,104 @@ interface TenantQueue {
   applying: Promise<void> | null;
 }
 
-/** Slug and creation time: a tenant deleted and made again under the same slug shares nothing with the old one. */
-function tenantKey(tenant: Tenant): string {
-  return `${tenant.slug}\u0000${tenant.createdAt}`;
-}
-
 const RETRY_LIMIT = 5;
+
+/** The applier thread and the requests waiting for its answers. */
+class ApplierThread {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  /** Set once the thread has failed or stopped: later requests fail at once. */
+  private failure: Error | null = null;
+
+  constructor(setup: ApplierSetup) {
+    // Built, the applier is plain JavaScript. From sources (tsx, vitest) it is TypeScript:
+    // the thread registers tsx's loader itself (loader flags do not reach worker threads on Node 20).
+    if (import.meta.url.endsWith('.ts')) {
+      const source = new URL('./apply-worker.ts', import.meta.url).href;
+      this.worker = new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); })`, { eval: true, workerData: setup });
+    } else {
+      this.worker = new Worker(new URL('./apply-worker.js', import.meta.url), { workerData: setup });
+    }
+    this.worker.on('message', (reply: ApplierReply) => {
+      const waiting = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (!waiting) return;
+      if (reply.ok) waiting.resolve();
+      else waiting.reject(new Error(reply.error));
+    });
+    this.worker.on('error', (error) => {
+      this.failure = error;
+      this.failAll(error);
+    });
+    this.worker.on('exit', (code) => {
+      this.failure ??= new Error(`the tracking applier thread stopped (exit code ${code})`);
+      this.failAll(this.failure);
+    });
+    // An idle applier must not keep the process alive; one with work in flight does.
+    this.worker.unref();
+  }
+
+  private failAll(error: Error): void {
+    for (const waiting of this.waiting.values()) waiting.reject(error);
+    this.waiting.clear();
+  }
+
+  request(message: Omit<Extract<ApplierRequest, { type: 'apply' }>, 'id'> | { readonly type: 'close' }): Promise<void> {
+    const id = this.nextId;
+    this.nextId += 1;
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  notify(message: Extract<ApplierRequest, { type: 'site-config-changed' | 'raw-data-deleted' }>): void {
+    this.worker.postMessage(message);
+  }
+
+  async stop(): Promise<void> {
+    await this.request({ type: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+  }
+}
 
 /**
  * The tracking pipeline of one server process.
  *
  * A hit is checked against its site (cached settings), appended to the journal,
  * and acknowledged once the journal write returned: from then on it survives a
- * crash. Acknowledged hits wait per tenant, in memory, and are applied to the
- * tenant's store in one transaction per batch (full batch, `intervalMs` elapsed,
- * or a reader asking for them with `drain`). The transaction also records how far
- * the journal is applied, so replaying the journal after a crash stores every
- * acknowledged hit exactly once.
+ * crash. Acknowledged hits wait per tenant, in memory, and the applier thread
+ * (apply-worker.ts) writes them to the tenant's store in one transaction per
+ * batch (full batch, `intervalMs` elapsed, or a reader asking with `drain`). The
+ * transaction also records how far the journal is applied, so replaying the
+ * journal after a crash stores every acknowledged hit exactly once.
  *
  * Tenants have their own queues: one tenant's slow store never delays another's.
  */
 export class TrackingWriter {
   private journal: TrackingJournal | null = null;
+  private applier: ApplierThread | null = null;
   private starting: Promise<void> | null = null;
   private readonly queues = new Map<string, TenantQueue>();
   private queued = 0;
   private closed = false;
   private log: WriterLog = { error: (message) => console.error(message) };
-  readonly sites = new SiteConfigCache(30_000);
-  /** Dictionary ids known to be committed, per tenant. */
-  private readonly names = new LRUCache<string, LRUCache<string, number>>({ max: 2000 });
-  private readonly visits: LRUCache<string, VisitSnapshot> | null;
+  private readonly sites = new SiteConfigCache(30_000);
 
   constructor(
     private readonly platform: Platform,
     private readonly options: WriterOptions,
-  ) {
-    this.visits = options.visitCacheSize > 0 ? new LRUCache<string, VisitSnapshot>({ max: options.visitCacheSize }) : null;
-  }
+  ) {}
 
   get queuedHits(): number {
     return this.queued;
   }
 
-  /** Opens the journal and applies what a previous process left in it. Idempotent. */
+  /** Opens the journal, starts the applier thread and applies what a previous process left. Idempotent. */
   start(log?: WriterLog): Promise<void> {
     if (log) this.log = log;
     this.starting ??= this.recover();
@@ -90,6 +145,13 @@ export class TrackingWriter {
   private async recover(): Promise<void> {
     const { journal, leftover, discardLeftover } = TrackingJournal.open(this.options.journalDir, { fsync: this.options.fsync });
     this.journal = journal;
+    this.applier = new ApplierThread({
+      dataDir: this.platform.paths.dataDir,
+      secret: this.platform.secret,
+      maxOpenStores: this.platform.settings.get('database.max_open_stores'),
+      postgresPoolSize: this.platform.settings.get('database.postgres_pool_size'),
+      visitCacheSize: this.options.visitCacheSize,
+    });
     if (leftover.length === 0) return;
     const byTenant = new Map<string, JournalRecord[]>();
     for (const record of leftover) {
@@ -101,16 +163,11 @@ export class TrackingWriter {
       const tenant = await this.platform.tenants.get(slug).catch(() => undefined);
       if (!tenant || tenant.createdAt !== records[0]?.tenantCreatedAt) continue; // deleted since: its hits go with it
       const applied = await this.platform.withStore(tenant, (store) => journalAppliedSeq(store.db, journal.id));
-      const options = this.parseOptions(tenant);
       const queue = this.queueOf(tenant);
       for (const record of records) {
         if (record.seq <= applied) continue;
-        try {
-          queue.hits.push({ hit: parseHit(new Map(Object.entries(record.params)), record.meta, options), seq: record.seq });
-          this.queued += 1;
-        } catch (error) {
-          if (!(error instanceof HitError)) throw error;
-        }
+        queue.hits.push({ line: record.line, seq: record.seq });
+        this.queued += 1;
       }
       await this.applyQueue(queue);
     }
@@ -118,29 +175,23 @@ export class TrackingWriter {
     discardLeftover();
   }
 
-  private parseOptions(tenant: Tenant): { customTimeWithoutTokenSeconds: number } {
-    return { customTimeWithoutTokenSeconds: this.platform.settings.forTenant(tenant.slug).get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than') };
-  }
-
   /** The tenant's site settings as tracking sees them (cached). */
   siteContexts(tenant: Tenant, siteIds: readonly number[]): Promise<Map<number, SiteContext>> {
-    return this.sites.sites(tenantKey(tenant), siteIds, (missing) => this.platform.withStore(tenant, (store) => loadSiteContexts(store.db, missing)));
-  }
-
-  private readonly generations = new Map<string, number>();
-
-  /**
-   * Raw tracking data of the tenant was deleted (privacy tools, retention): the
-   * cached visits and dictionary ids may point at rows that are gone, so they are
-   * left behind (they age out of their LRU caches).
-   */
-  rawDataDeleted(tenant: Tenant): void {
-    this.generations.set(tenant.slug, (this.generations.get(tenant.slug) ?? 0) + 1);
+    return this.sites.sites(tenantKeyOf(tenant), siteIds, (missing) => this.platform.withStore(tenant, (store) => loadSiteContexts(store.db, missing)));
   }
 
   /** Site or goal settings of the tenant changed in this process: tracking reads them afresh. */
   siteConfigChanged(tenant: Tenant): void {
-    this.sites.invalidate(tenantKey(tenant));
+    this.sites.invalidate(tenantKeyOf(tenant));
+    this.applier?.notify({ type: 'site-config-changed', tenantKey: tenantKeyOf(tenant) });
+  }
+
+  /**
+   * Raw tracking data of the tenant was deleted (privacy tools, retention): the
+   * applier's cached visits and dictionary ids may point at rows that are gone.
+   */
+  rawDataDeleted(tenant: Tenant): void {
+    this.applier?.notify({ type: 'raw-data-deleted', slug: tenant.slug });
   }
 
   /**
@@ -168,19 +219,24 @@ export class TrackingWriter {
       } else outcomes.push({ status: 'invalid', message: refusal });
     }
     if (accepted.length === 0) return outcomes;
-    const { seqs, durable } = journal.append(
-      accepted.map((hit) => ({ tenant: tenant.slug, tenantCreatedAt: tenant.createdAt, params: Object.fromEntries(hit.params), meta: hit.meta })),
-    );
+    const firstSeq = journal.reserve(accepted.length);
+    const queuedHits = accepted.map((hit, index): QueuedHit => {
+      const seq = firstSeq + index;
+      const line: JournalLine = { s: seq, t: tenant.slug, c: tenant.createdAt, p: Object.fromEntries(hit.params), m: hit.meta };
+      return { line: JSON.stringify(line), seq };
+    });
     this.queued += accepted.length;
     try {
-      await durable;
+      await journal.write(
+        queuedHits.map((entry) => entry.line),
+        firstSeq,
+      );
     } catch (error) {
       this.queued -= accepted.length;
-      journal.markApplied(seqs);
       throw error;
     }
     const queue = this.queueOf(tenant);
-    accepted.forEach((hit, index) => queue.hits.push({ hit, seq: seqs[index] ?? 0 }));
+    for (const entry of queuedHits) queue.hits.push(entry);
     this.schedule(queue);
     return outcomes;
   }
@@ -204,9 +260,7 @@ export class TrackingWriter {
   private schedule(queue: TenantQueue): void {
     if (queue.applying) return; // the running apply picks the rest up
     if (queue.hits.length >= this.options.maxBatch || this.options.intervalMs === 0) {
-      if (queue.timer) clearTimeout(queue.timer);
-      queue.timer = null;
-      setImmediate(() => void this.applyQueue(queue));
+      void this.applyQueue(queue);
       return;
     }
     queue.timer ??= setTimeout(() => {
@@ -253,32 +307,24 @@ export class TrackingWriter {
         await this.applyBatch(tenant, batch, attempt + 1);
         return;
       }
-      this.log.error(`tracking: a hit for tenant ${tenant.slug} could not be stored and was dropped: ${describeError(error)}`);
+      this.log.error(`tracking: a hit for tenant ${tenant.slug} could not be stored and was dropped: ${error instanceof Error ? error.message : String(error)}`);
       this.settle(batch);
     }
   }
 
-  private async write(tenant: Tenant, batch: QueuedHit[]): Promise<void> {
+  private async write(tenant: Tenant, batch: readonly QueuedHit[]): Promise<void> {
     const journal = this.journal;
-    if (!journal) throw new Error('journal not open');
-    const hits = batch.map((entry) => entry.hit);
-    const sites = await this.siteContexts(tenant, hits.map((hit) => hit.siteId));
-    const key = `${tenantKey(tenant)}\u0000${this.generations.get(tenant.slug) ?? 0}`;
-    let names = this.names.get(key);
-    if (!names) {
-      names = new LRUCache<string, number>({ max: 5000 });
-      this.names.set(key, names);
-    }
-    const visits = this.visits ? { get: (k: string) => this.visits?.get(`${key}\u0000${k}`), set: (k: string, v: VisitSnapshot) => this.visits?.set(`${key}\u0000${k}`, v) } : undefined;
-    const lastSeq = Math.max(...batch.map((entry) => entry.seq));
-    const result = await this.platform.withStore(tenant, (store) =>
-      store.db.transaction().execute(async (trx) => {
-        const processed = await processHits(trx, hits, { policy: this.policyFor(tenant), sites, names, ...(visits ? { visits } : {}) });
-        await markJournalApplied(trx, journal.id, lastSeq);
-        return processed;
-      }),
-    );
-    result.commit();
+    const applier = this.applier;
+    if (!journal || !applier) throw new Error('the tracking pipeline is not started');
+    const settings = this.platform.settings.forTenant(tenant.slug);
+    await applier.request({
+      type: 'apply',
+      tenant: { slug: tenant.slug, storage: tenant.storage, createdAt: tenant.createdAt },
+      journalId: journal.id,
+      policy: this.policyFor(tenant),
+      customTimeWithoutTokenSeconds: settings.get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than'),
+      lines: batch.map((entry) => entry.line),
+    });
     this.settle(batch);
   }
 
@@ -296,13 +342,17 @@ export class TrackingWriter {
     };
   }
 
-  /** Applies everything acknowledged, then refuses new hits and closes the journal. */
+  /** Applies everything acknowledged, then refuses new hits, stops the applier and closes the journal. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    if (!this.starting) return;
+    if (!this.starting) {
+      this.closed = true;
+      return;
+    }
     await this.starting.catch(() => undefined);
     await this.drain();
+    this.closed = true;
+    await this.applier?.stop();
     await this.journal?.close(this.queued === 0);
   }
 }
