@@ -82,7 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.get('/readyz', async (_request, reply) => {
     try {
       await platform.registry.ping();
-      return { status: 'ready', tenants: resolver.tenantCount };
+      return { status: 'ready', tenants: resolver.tenantCount, tracking: { queuedHits: writer.queuedHits, appliedHits: writer.appliedHits } };
     } catch {
       return reply.code(503).send({ status: 'unavailable', message: 'The registry is not reachable.' });
     }

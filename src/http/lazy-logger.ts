@@ -44,13 +44,33 @@ export class LazyChildLogger implements FastifyBaseLogger {
     (this.real[level] as Log).call(this.real, object, message as string | undefined, ...rest);
   }
 
-  fatal = (...args: unknown[]): void => this.log('fatal', args);
-  error = (...args: unknown[]): void => this.log('error', args);
-  warn = (...args: unknown[]): void => this.log('warn', args);
-  info = (...args: unknown[]): void => this.log('info', args);
-  debug = (...args: unknown[]): void => this.log('debug', args);
-  trace = (...args: unknown[]): void => this.log('trace', args);
-  silent = (): void => undefined;
+  fatal(...args: unknown[]): void {
+    this.log('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.log('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.log('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.log('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.log('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.log('trace', args);
+  }
+
+  silent(): void {
+    // pino's silent level logs nothing
+  }
 
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
     return new LazyChildLogger(this, bindings, options);

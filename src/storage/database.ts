@@ -38,6 +38,9 @@ export function openSqlite<DB>(file: string, options: { mustExist?: boolean } = 
     // NORMAL in WAL mode survives a process crash (kill -9); only power loss may lose the last commits.
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 5000');
+    // Checkpoint every ~40 MB of WAL rather than 4 MB: tracking commits large batches, and pages written
+    // again before a checkpoint are copied once.
+    database.pragma('wal_autocheckpoint = 10000');
     database.pragma('foreign_keys = ON');
   } catch (error) {
     throw new PluraError('storage_unavailable', `Cannot open the SQLite database ${file}: ${describeError(error)}.`, {

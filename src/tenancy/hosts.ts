@@ -7,7 +7,19 @@ import { PluraError } from '../core/errors.js';
  * registry stores: lowercase, port stripped, trailing dot dropped, IPv6 without
  * brackets, international names in punycode. Returns null for what cannot be a host.
  */
+/** Host headers repeat on every request; their normal form is remembered (bounded). */
+const normalized = new Map<string, string | null>();
+
 export function normalizeHost(raw: string): string | null {
+  const known = normalized.get(raw);
+  if (known !== undefined) return known;
+  const host = normalizeHostUncached(raw);
+  if (normalized.size >= 10_000) normalized.clear();
+  normalized.set(raw, host);
+  return host;
+}
+
+function normalizeHostUncached(raw: string): string | null {
   let host = raw.trim().toLowerCase();
   if (host.length === 0 || host.length > 300) return null;
   if (host.startsWith('[')) {

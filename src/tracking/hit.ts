@@ -10,8 +10,47 @@ export interface HitMeta {
   readonly receivedAt: number;
 }
 
+/**
+ * A hit as it arrived, kept for the journal (cheaper to store than its parsed
+ * form): the query string and form body of a single request, or one entry of a
+ * bulk request (a "?a=b&..." string or an object of parameters).
+ */
+export type HitSource = { readonly q: string; readonly f?: string } | { readonly b: unknown };
+
+function mergeParams(...sources: URLSearchParams[]): Map<string, string> {
+  // Matomo: GET wins over POST, so later sources (POST) do not overwrite earlier ones (GET).
+  const map = new Map<string, string>();
+  for (const source of sources) {
+    for (const [key, value] of source) if (!map.has(key)) map.set(key, value);
+  }
+  return map;
+}
+
+/** The parameters of a hit source; null for a bulk entry that is neither a query string nor an object. */
+export function paramsOf(source: HitSource): Map<string, string> | null {
+  if ('q' in source) return mergeParams(new URLSearchParams(source.q), new URLSearchParams(source.f ?? ''));
+  const entry = source.b;
+  if (typeof entry === 'string') {
+    const index = entry.indexOf('?');
+    // Matomo: a string without a query part is dropped.
+    if (index < 0) return null;
+    return mergeParams(new URLSearchParams(entry.slice(index + 1)));
+  }
+  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+    const map = new Map<string, string>();
+    for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof value === 'string') map.set(key, value);
+      else if (typeof value === 'number' || typeof value === 'boolean') map.set(key, String(typeof value === 'boolean' ? Number(value) : value));
+      else if (value !== null && value !== undefined) map.set(key, JSON.stringify(value));
+    }
+    return map;
+  }
+  return null;
+}
+
 /** A tracking request that passed validation: typed, trimmed and bounded. */
 export interface Hit {
+  readonly source: HitSource;
   readonly siteId: number;
   readonly record: boolean;
   readonly params: ReadonlyMap<string, string>;
@@ -84,7 +123,7 @@ function parseCustomTime(raw: string, now: number): number {
  * Validates one tracking request (`idsite`, `rec`, identities, times, limits).
  * Matomo: GET wins over POST for the same name; the caller merges in that order.
  */
-export function parseHit(params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
+export function parseHit(source: HitSource, params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
   if (params.size > MAX_PARAMS) throw new HitError(`Too many parameters (${params.size}); at most ${MAX_PARAMS}.`);
   for (const [name, value] of params) {
     checkText(name, name);
@@ -122,6 +161,7 @@ export function parseHit(params: ReadonlyMap<string, string>, meta: HitMeta, opt
   if (url === '' && urlRef === '' && meta.refererHeader) url = meta.refererHeader;
 
   return {
+    source,
     siteId: Number(rawSite),
     record: params.get('rec') === '1',
     params,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PluraError, describeError } from '../core/errors.js';
-import type { HitMeta } from './hit.js';
+import type { HitMeta, HitSource } from './hit.js';
 
 /** One journal line as read back after a restart: its hit, in JSON (see JournalLine), and where it belongs. */
 export interface JournalRecord {
@@ -19,7 +19,8 @@ export interface JournalLine {
   readonly s: number;
   readonly t: string;
   readonly c: string;
-  readonly p: Readonly<Record<string, string>>;
+  /** The hit as it arrived. */
+  readonly h: HitSource;
   readonly m: HitMeta;
 }
 

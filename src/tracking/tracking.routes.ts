@@ -6,7 +6,7 @@ import { decideTrackingOverride } from '../access/policy.js';
 import { checkToken } from '../access/tokens.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import { HitError, parseHit, type Hit, type HitMeta } from './hit.js';
+import { HitError, paramsOf, parseHit, type Hit, type HitMeta, type HitSource } from './hit.js';
 import type { HitOutcome } from './hit-processor.js';
 import type { TrackingWriter } from './write-queue.js';
 
@@ -22,13 +22,14 @@ export interface TrackingDeps {
 
 interface TrackingRequestBody {
   readonly kind: 'form' | 'bulk' | 'none';
-  readonly form: URLSearchParams;
+  /** The form body as sent (kind 'form'). */
+  readonly raw: string;
   readonly bulk: { requests: unknown[]; token_auth?: unknown; send_image?: unknown } | null;
 }
 
 function parseBody(raw: string): TrackingRequestBody {
   const text = raw.trim();
-  if (text === '') return { kind: 'none', form: new URLSearchParams(), bulk: null };
+  if (text === '') return { kind: 'none', raw: '', bulk: null };
   // Matomo: a body mentioning "requests" is a bulk request, whatever its content type.
   if (text.startsWith('{') && /["']requests["']/.test(text)) {
     let parsed: unknown;
@@ -40,37 +41,9 @@ function parseBody(raw: string): TrackingRequestBody {
     if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { requests?: unknown }).requests)) {
       throw new HitError('A bulk request needs a "requests" array.');
     }
-    return { kind: 'bulk', form: new URLSearchParams(), bulk: parsed as TrackingRequestBody['bulk'] };
+    return { kind: 'bulk', raw: '', bulk: parsed as TrackingRequestBody['bulk'] };
   }
-  return { kind: 'form', form: new URLSearchParams(text), bulk: null };
-}
-
-function toMap(...sources: URLSearchParams[]): Map<string, string> {
-  // Matomo: GET wins over POST, so later sources (POST) do not overwrite earlier ones (GET).
-  const map = new Map<string, string>();
-  for (const source of sources) {
-    for (const [key, value] of source) if (!map.has(key)) map.set(key, value);
-  }
-  return map;
-}
-
-function bulkEntryParams(entry: unknown): Map<string, string> | null {
-  if (typeof entry === 'string') {
-    const index = entry.indexOf('?');
-    // Matomo: a string without a query part is dropped.
-    if (index < 0) return null;
-    return toMap(new URLSearchParams(entry.slice(index + 1)));
-  }
-  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
-    const map = new Map<string, string>();
-    for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
-      if (typeof value === 'string') map.set(key, value);
-      else if (typeof value === 'number' || typeof value === 'boolean') map.set(key, String(typeof value === 'boolean' ? Number(value) : value));
-      else if (value !== null && value !== undefined) map.set(key, JSON.stringify(value));
-    }
-    return map;
-  }
-  return null;
+  return { kind: 'form', raw: text, bulk: null };
 }
 
 function metaOf(request: FastifyRequest): HitMeta {
@@ -128,7 +101,8 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
     corsHeaders(request, reply);
     const tenant = request.tenant;
     if (!tenant) throw new PluraError('unknown_host', 'Tracking requests go to a tenant host.');
-    const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+    const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const query = new URLSearchParams(rawQuery);
     const settings = platform.settings.forTenant(tenant.slug);
     const options = { customTimeWithoutTokenSeconds: settings.get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than') };
     let body: TrackingRequestBody;
@@ -143,10 +117,11 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
       const entries = body.bulk.requests;
       const token = query.get('token_auth') ?? (typeof body.bulk.token_auth === 'string' ? body.bulk.token_auth : undefined);
       const parsed: (Hit | string)[] = entries.map((entry) => {
-        const params = bulkEntryParams(entry);
+        const source: HitSource = { b: entry };
+        const params = paramsOf(source);
         if (!params) return 'A bulk entry must be a query string ("?idsite=1&rec=1&...") or an object of parameters.';
         try {
-          return parseHit(params, meta, options);
+          return parseHit(source, params, meta, options);
         } catch (error) {
           return error instanceof HitError ? error.message : 'Invalid tracking request.';
         }
@@ -169,14 +144,16 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
       return reply.code(200).type('application/json; charset=utf-8').send({ status: 'success', tracked, invalid: invalid.length, invalid_indices: invalid });
     }
 
-    const params = toMap(query, body.form);
+    const source: HitSource = body.kind === 'form' ? { q: rawQuery, f: body.raw } : { q: rawQuery };
+    const params = paramsOf(source);
+    if (!params) throw new PluraError('invalid_input', 'The tracking request could not be read.');
     const sendImage = params.get('send_image') !== '0';
     if (params.size === 0) {
       return reply.code(request.method === 'GET' ? 200 : 400).type('text/html; charset=utf-8').send(NOTICE);
     }
     let hit: Hit;
     try {
-      hit = parseHit(params, meta, options);
+      hit = parseHit(source, params, meta, options);
     } catch (error) {
       if (error instanceof HitError) return reply.code(400).type('text/plain; charset=utf-8').send(`${error.message}\n\n${NOTICE}`);
       throw error;

@@ -131,9 +131,17 @@ export class TrackingWriter {
     private readonly options: WriterOptions,
   ) {}
 
+  /** Acknowledged hits not yet in their stores. */
   get queuedHits(): number {
     return this.queued;
   }
+
+  /** Hits written to their stores (or dropped after retries) since start. */
+  get appliedHits(): number {
+    return this.applied;
+  }
+
+  private applied = 0;
 
   /** Opens the journal, starts the applier thread and applies what a previous process left. Idempotent. */
   start(log?: WriterLog): Promise<void> {
@@ -222,7 +230,7 @@ export class TrackingWriter {
     const firstSeq = journal.reserve(accepted.length);
     const queuedHits = accepted.map((hit, index): QueuedHit => {
       const seq = firstSeq + index;
-      const line: JournalLine = { s: seq, t: tenant.slug, c: tenant.createdAt, p: Object.fromEntries(hit.params), m: hit.meta };
+      const line: JournalLine = { s: seq, t: tenant.slug, c: tenant.createdAt, h: hit.source, m: hit.meta };
       return { line: JSON.stringify(line), seq };
     });
     this.queued += accepted.length;
@@ -323,13 +331,14 @@ export class TrackingWriter {
       journalId: journal.id,
       policy: this.policyFor(tenant),
       customTimeWithoutTokenSeconds: settings.get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than'),
-      lines: batch.map((entry) => entry.line),
+      lines: batch.map((entry) => entry.line).join('\n'),
     });
     this.settle(batch);
   }
 
   private settle(batch: readonly QueuedHit[]): void {
     this.queued -= batch.length;
+    this.applied += batch.length;
     this.journal?.markApplied(batch.map((entry) => entry.seq));
   }
 
