@@ -86,11 +86,12 @@ function hitPath(): string {
 }
 
 /** Every measured server first gets a short untimed load: first-use costs (store opening, parser tables) are not throughput. */
-async function warmUp(url: string, hosts: readonly string[]): Promise<void> {
+async function warmUp(url: string, hosts: readonly string[], plura = true): Promise<void> {
   for (let start = 0; start < hosts.length; start += 50) {
     await Promise.all(hosts.slice(start, start + 50).map((host) => fetch(`${url}${hitPath()}`, { headers: { host, 'user-agent': UA } }).then((r) => r.arrayBuffer(), () => undefined)));
   }
   await singleHits(url, hosts, 2);
+  if (plura) await settled(url);
 }
 
 async function singleHits(url: string, hosts: readonly string[], seconds = SECONDS): Promise<{ rps: number; bad: number }> {
@@ -152,7 +153,7 @@ export async function runTrackingBench(): Promise<void> {
     console.log(`tracking bench: ${SECONDS} s per case, ${CONNECTIONS} connections, keep-alive, servers in child processes`);
     const noop = await startNoop();
     children.push(noop.child);
-    await warmUp(noop.url, ['t0.bench.test']);
+    await warmUp(noop.url, ['t0.bench.test'], false);
     const baseline = await singleHits(noop.url, ['t0.bench.test']);
     noop.child.kill();
 

@@ -22,7 +22,8 @@ export class LazyChildLogger implements FastifyBaseLogger {
   ) {}
 
   private get real(): FastifyBaseLogger {
-    this.made ??= this.parent.child(this.bindings, this.options);
+    // A lazy parent is made real first, so the chain ends in one real pino child.
+    this.made ??= (this.parent instanceof LazyChildLogger ? this.parent.real : this.parent).child(this.bindings, this.options);
     return this.made;
   }
 

@@ -43,6 +43,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     paths,
     secret,
     maxOpen: settings.get('database.max_open_stores'),
+    idleMs: settings.get('database.store_idle_timeout_seconds') * 1000,
     postgresPoolSize: settings.get('database.postgres_pool_size'),
   };
   const stores = new TenantStores(storeOptions);

@@ -109,11 +109,19 @@ export const settingDefinitions = {
   },
   'database.max_open_stores': {
     type: 'int',
-    default: 100,
+    default: 2000,
     scope: 'platform',
     min: 1,
     max: 100_000,
-    description: 'Tenant stores kept open at once; the least recently used is closed first.',
+    description: 'Tenant stores kept open at once; the least recently used is closed first. Size it to the tenants active at the same time.',
+  },
+  'database.store_idle_timeout_seconds': {
+    type: 'int',
+    default: 300,
+    scope: 'platform',
+    min: 1,
+    max: 86_400,
+    description: 'A tenant store unused for this long is closed, so an idle tenant holds no file, connection or memory.',
   },
   'database.postgres_pool_size': {
     type: 'int',
@@ -254,7 +262,7 @@ export const settingDefinitions = {
   },
   'Tracker.group_commit_max_batch': {
     type: 'int',
-    default: 1000,
+    default: 5000,
     min: 1,
     max: 10000,
     scope: 'platform',
@@ -262,7 +270,7 @@ export const settingDefinitions = {
   },
   'Tracker.group_commit_interval_ms': {
     type: 'int',
-    default: 250,
+    default: 1000,
     min: 0,
     max: 60000,
     scope: 'platform',

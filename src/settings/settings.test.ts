@@ -54,7 +54,7 @@ describe('layers', () => {
       name: 'database.max_open_stores',
       section: 'database',
       key: 'max_open_stores',
-      value: 100,
+      value: 2000,
       layer: 'default',
       source: 'built-in',
       scope: 'platform',

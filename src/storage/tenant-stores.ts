@@ -25,7 +25,14 @@ export interface TenantStoresOptions {
   readonly paths: DataPaths;
   readonly secret: string;
   readonly maxOpen: number;
+  /** Milliseconds after which an unused store is closed (none when absent). */
+  readonly idleMs?: number;
   readonly postgresPoolSize: number;
+  /**
+   * The stores are known to be up to date (another pool in this process migrated
+   * them before handing work over), so opening skips the migration check.
+   */
+  readonly assumeMigrated?: boolean;
 }
 
 interface Entry {
@@ -66,6 +73,7 @@ export class TenantStores {
   constructor(private readonly options: TenantStoresOptions) {
     this.entries = new LRUCache<string, Entry>({
       max: options.maxOpen,
+      ...(options.idleMs ? { ttl: options.idleMs, updateAgeOnGet: true, ttlAutopurge: true } : {}),
       dispose: (entry) => {
         entry.evicted = true;
         if (entry.refs === 0) void this.closeEntry(entry);
@@ -125,7 +133,7 @@ export class TenantStores {
     try {
       // Migrations only move forward: a store this process brought up to date stays so,
       // and reopening it after an LRU eviction must stay cheap when tenants outnumber open slots.
-      if (!this.migrated.has(target.slug)) {
+      if (!this.options.assumeMigrated && !this.migrated.has(target.slug)) {
         await migrateTenantDatabase(target, database);
         this.migrated.add(target.slug);
       }

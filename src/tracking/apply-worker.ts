@@ -1,10 +1,11 @@
 /**
  * The tracking applier, in its own thread: turns journaled hits into visits and
- * actions in the tenants' stores. The main thread only parses, checks, journals
- * and acknowledges; this thread does the database work, so the two run on two
- * cores. It opens the tenant stores itself (its own SQLite handles or PostgreSQL
- * pools) and keeps the caches that make a batch cheap: site settings, the latest
- * visit per visitor and the dictionary ids.
+ * actions in the tenants' stores. The main thread parses, checks, journals and
+ * acknowledges hits, then hands them over here; this thread batches them per
+ * tenant and does all the database work, so the two run on two cores and the
+ * applier never waits for the main thread between batches. It opens the tenant
+ * stores itself (its own SQLite handles or PostgreSQL pools) and keeps the caches
+ * that make a batch cheap: site settings, latest visits and dictionary ids.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
@@ -20,60 +21,188 @@ export interface ApplierSetup {
   readonly dataDir: string;
   readonly secret: string;
   readonly maxOpenStores: number;
+  readonly storeIdleMs: number;
   readonly postgresPoolSize: number;
   readonly visitCacheSize: number;
+  /** Hits of one tenant applied in one transaction at most. */
+  readonly maxBatch: number;
+  /** How long hits of a tenant may wait to share a transaction. */
+  readonly intervalMs: number;
 }
 
-/** A tenant as the applier needs it: where its store is, and which incarnation it is. */
+/** A tenant as the applier needs it: where its store is, which incarnation, and its tracking settings. */
 export interface ApplierTenant extends TenantStoreTarget {
   readonly createdAt: string;
+  readonly journalId: string;
+  readonly policy: TrackingPolicy;
+  readonly customTimeWithoutTokenSeconds: number;
 }
 
 export type ApplierRequest =
-  | {
-      readonly type: 'apply';
-      readonly id: number;
-      readonly tenant: ApplierTenant;
-      readonly journalId: string;
-      readonly policy: TrackingPolicy;
-      readonly customTimeWithoutTokenSeconds: number;
-      /** Journal lines (JSON, one per hit, newline-separated: one string is cheaper to pass), in journal order. */
-      readonly lines: string;
-    }
+  /** Journal lines (JSON, one per hit, newline-separated: one string is cheaper to pass), in journal order. */
+  | { readonly type: 'hits'; readonly groups: readonly { readonly tenant: ApplierTenant; readonly lines: string }[] }
+  /** Apply everything queued (for one tenant, or all), then answer. */
+  | { readonly type: 'drain'; readonly id: number; readonly slug: string | null }
   | { readonly type: 'site-config-changed'; readonly tenantKey: string }
   | { readonly type: 'raw-data-deleted'; readonly slug: string }
   | { readonly type: 'close'; readonly id: number };
 
-export type ApplierReply = { readonly id: number; readonly ok: true } | { readonly id: number; readonly ok: false; readonly error: string };
+export type ApplierMessage =
+  /** These journal records are in their stores (or were dropped after retries): their files may go. */
+  | { readonly type: 'applied'; readonly seqs: readonly number[] }
+  | { readonly type: 'done'; readonly id: number }
+  | { readonly type: 'log'; readonly message: string };
 
 export function tenantKeyOf(tenant: { readonly slug: string; readonly createdAt: string }): string {
   return `${tenant.slug}\u0000${tenant.createdAt}`;
 }
 
-class Applier {
+interface QueuedHit {
+  readonly line: string;
+  readonly seq: number;
+}
+
+interface TenantQueue {
+  tenant: ApplierTenant;
+  readonly hits: QueuedHit[];
+  timer: NodeJS.Timeout | null;
+  applying: Promise<void> | null;
+}
+
+const RETRY_LIMIT = 5;
+
+function seqOf(line: string): number {
+  // Lines start with {"s":<seq>, (JournalLine's first key): read it without parsing the whole line.
+  return Number(line.slice(5, line.indexOf(',', 5)));
+}
+
+/**
+ * Stores are opened here only for hits the main thread accepted, after it read
+ * the tenant's sites through its own pool, which brought the store up to date.
+ */
+export class Applier {
   private readonly stores: TenantStores;
   private readonly sites = new SiteConfigCache(30_000);
   /** Dictionary ids known to be committed, all tenants in one budget (keys carry the tenant). */
   private readonly names = new LRUCache<string, number>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (_id, key) => 2 * key.length + 64 });
   private readonly visits: LRUCache<string, VisitSnapshot> | null;
   private readonly generations = new Map<string, number>();
+  private readonly queues = new Map<string, TenantQueue>();
+  private closing = false;
 
-  constructor(setup: ApplierSetup) {
-    this.stores = new TenantStores({ paths: dataPaths(setup.dataDir), secret: setup.secret, maxOpen: setup.maxOpenStores, postgresPoolSize: setup.postgresPoolSize });
+  constructor(
+    private readonly setup: ApplierSetup,
+    private readonly send: (message: ApplierMessage) => void,
+  ) {
+    this.stores = new TenantStores({ paths: dataPaths(setup.dataDir), secret: setup.secret, maxOpen: setup.maxOpenStores, idleMs: setup.storeIdleMs, postgresPoolSize: setup.postgresPoolSize, assumeMigrated: true });
     this.visits = setup.visitCacheSize > 0 ? new LRUCache<string, VisitSnapshot>({ max: setup.visitCacheSize }) : null;
   }
 
-  async apply(request: Extract<ApplierRequest, { type: 'apply' }>): Promise<void> {
-    const { tenant } = request;
+  handle(request: ApplierRequest): void {
+    switch (request.type) {
+      case 'hits':
+        for (const group of request.groups) this.enqueue(group.tenant, group.lines);
+        return;
+      case 'drain':
+        void this.drain(request.slug).then(() => this.send({ type: 'done', id: request.id }));
+        return;
+      case 'site-config-changed':
+        this.sites.invalidate(request.tenantKey);
+        return;
+      case 'raw-data-deleted':
+        this.generations.set(request.slug, (this.generations.get(request.slug) ?? 0) + 1);
+        return;
+      case 'close':
+        this.closing = true;
+        void this.drain(null)
+          .then(() => this.stores.closeAll())
+          .catch((error: unknown) => this.send({ type: 'log', message: `tracking: closing the applier's stores failed: ${describeError(error)}` }))
+          .then(() => this.send({ type: 'done', id: request.id }));
+        return;
+    }
+  }
+
+  private enqueue(tenant: ApplierTenant, lines: string): void {
+    let queue = this.queues.get(tenant.slug);
+    if (!queue || queue.tenant.createdAt !== tenant.createdAt) {
+      queue = { tenant, hits: [], timer: null, applying: null };
+      this.queues.set(tenant.slug, queue);
+    }
+    queue.tenant = tenant; // the latest settings
+    for (const line of lines.split('\n')) queue.hits.push({ line, seq: seqOf(line) });
+    this.schedule(queue);
+  }
+
+  private schedule(queue: TenantQueue): void {
+    if (queue.applying) return; // the running apply picks the rest up
+    if (queue.hits.length >= this.setup.maxBatch || this.setup.intervalMs === 0) {
+      void this.applyQueue(queue);
+      return;
+    }
+    queue.timer ??= setTimeout(() => {
+      queue.timer = null;
+      void this.applyQueue(queue);
+    }, this.setup.intervalMs);
+  }
+
+  private async drain(slug: string | null): Promise<void> {
+    const queues = slug === null ? [...this.queues.values()] : [this.queues.get(slug)].filter((q): q is TenantQueue => q !== undefined);
+    await Promise.all(queues.map((queue) => this.applyQueue(queue)));
+  }
+
+  /** Applies the queue's hits batch by batch until it is empty; one apply per tenant at a time, in journal order. */
+  private applyQueue(queue: TenantQueue): Promise<void> {
+    if (queue.timer) clearTimeout(queue.timer);
+    queue.timer = null;
+    queue.applying ??= (async () => {
+      try {
+        while (queue.hits.length > 0) {
+          const batch = queue.hits.splice(0, this.setup.maxBatch);
+          await this.applyBatch(queue.tenant, batch);
+        }
+      } finally {
+        queue.applying = null;
+        if (queue.hits.length === 0 && this.queues.get(queue.tenant.slug) === queue) this.queues.delete(queue.tenant.slug);
+      }
+    })();
+    return queue.applying;
+  }
+
+  /**
+   * One transaction for the batch. A failing batch is split in halves so that one
+   * bad hit cannot hold back the others; a single hit is retried with a growing
+   * pause and, if it still fails, dropped with an error in the log.
+   */
+  private async applyBatch(tenant: ApplierTenant, batch: readonly QueuedHit[], attempt = 0): Promise<void> {
+    try {
+      await this.write(tenant, batch);
+    } catch (error) {
+      if (batch.length > 1) {
+        const middle = Math.ceil(batch.length / 2);
+        await this.applyBatch(tenant, batch.slice(0, middle));
+        await this.applyBatch(tenant, batch.slice(middle));
+        return;
+      }
+      if (attempt < RETRY_LIMIT && !this.closing) {
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        await this.applyBatch(tenant, batch, attempt + 1);
+        return;
+      }
+      this.send({ type: 'log', message: `tracking: a hit for tenant ${tenant.slug} could not be stored and was dropped: ${describeError(error)}` });
+    }
+    this.send({ type: 'applied', seqs: batch.map((entry) => entry.seq) });
+  }
+
+  private async write(tenant: ApplierTenant, batch: readonly QueuedHit[]): Promise<void> {
     const hits: Hit[] = [];
     let lastSeq = 0;
-    for (const text of request.lines.split('\n')) {
-      const line = JSON.parse(text) as JournalLine;
-      lastSeq = Math.max(lastSeq, line.s);
+    for (const entry of batch) {
+      lastSeq = Math.max(lastSeq, entry.seq);
+      const line = JSON.parse(entry.line) as JournalLine;
       const params = paramsOf(line.h);
       if (!params) continue;
       try {
-        hits.push(parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: request.customTimeWithoutTokenSeconds }));
+        hits.push(parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds }));
       } catch (error) {
         // Checked before it was acknowledged; a hit that no longer parses is dropped.
         if (!(error instanceof HitError)) throw error;
@@ -86,40 +215,17 @@ class Applier {
     const result = await this.stores.use(tenant, async (store) => {
       const sites = await this.sites.sites(tenantKeyOf(tenant), hits.map((hit) => hit.siteId), (missing) => loadSiteContexts(store.db, missing));
       return store.db.transaction().execute(async (trx) => {
-        const processed = await processHits(trx, hits, { policy: request.policy, sites, names, ...(visits ? { visits } : {}) });
-        await markJournalApplied(trx, request.journalId, lastSeq);
+        const processed = await processHits(trx, hits, { policy: tenant.policy, sites, names, ...(visits ? { visits } : {}) });
+        await markJournalApplied(trx, tenant.journalId, lastSeq);
         return processed;
       });
     });
     result.commit();
   }
-
-  handle(request: ApplierRequest, reply: (message: ApplierReply) => void): void {
-    switch (request.type) {
-      case 'apply':
-        this.apply(request).then(
-          () => reply({ id: request.id, ok: true }),
-          (error: unknown) => reply({ id: request.id, ok: false, error: describeError(error) }),
-        );
-        return;
-      case 'site-config-changed':
-        this.sites.invalidate(request.tenantKey);
-        return;
-      case 'raw-data-deleted':
-        this.generations.set(request.slug, (this.generations.get(request.slug) ?? 0) + 1);
-        return;
-      case 'close':
-        this.stores.closeAll().then(
-          () => reply({ id: request.id, ok: true }),
-          (error: unknown) => reply({ id: request.id, ok: false, error: describeError(error) }),
-        );
-        return;
-    }
-  }
 }
 
 if (parentPort) {
   const port = parentPort;
-  const applier = new Applier(workerData as ApplierSetup);
-  port.on('message', (request: ApplierRequest) => applier.handle(request, (message) => port.postMessage(message)));
+  const applier = new Applier(workerData as ApplierSetup, (message) => port.postMessage(message));
+  port.on('message', (request: ApplierRequest) => applier.handle(request));
 }

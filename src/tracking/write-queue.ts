@@ -4,10 +4,10 @@ import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import type { Hit } from './hit.js';
-import { journalAppliedSeq, refusalOf, type HitOutcome, type TrackingPolicy } from './hit-processor.js';
+import { journalAppliedSeq, refusalOf, type HitOutcome } from './hit-processor.js';
 import { TrackingJournal, type JournalLine, type JournalRecord } from './journal.js';
 import { SiteConfigCache, loadSiteContexts, type SiteContext } from './site-config.js';
-import { tenantKeyOf, type ApplierReply, type ApplierRequest, type ApplierSetup } from './apply-worker.js';
+import { tenantKeyOf, type ApplierMessage, type ApplierRequest, type ApplierSetup, type ApplierTenant } from './apply-worker.js';
 
 export interface WriterOptions {
   /** Hits of one tenant applied in one transaction at most. */
@@ -26,21 +26,7 @@ export interface WriterLog {
   error(message: string): void;
 }
 
-interface QueuedHit {
-  readonly line: string;
-  readonly seq: number;
-}
-
-interface TenantQueue {
-  tenant: Tenant;
-  readonly hits: QueuedHit[];
-  timer: NodeJS.Timeout | null;
-  applying: Promise<void> | null;
-}
-
-const RETRY_LIMIT = 5;
-
-/** The applier thread and the requests waiting for its answers. */
+/** The applier thread; requests that wait for an answer (drain, close) are numbered. */
 class ApplierThread {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -48,7 +34,7 @@ class ApplierThread {
   /** Set once the thread has failed or stopped: later requests fail at once. */
   private failure: Error | null = null;
 
-  constructor(setup: ApplierSetup) {
+  constructor(setup: ApplierSetup, onMessage: (message: ApplierMessage) => void) {
     // Built, the applier is plain JavaScript. From sources (tsx, vitest) it is TypeScript:
     // the thread registers tsx's loader itself (loader flags do not reach worker threads on Node 20).
     if (import.meta.url.endsWith('.ts')) {
@@ -57,13 +43,14 @@ class ApplierThread {
     } else {
       this.worker = new Worker(new URL('./apply-worker.js', import.meta.url), { workerData: setup });
     }
-    this.worker.on('message', (reply: ApplierReply) => {
-      const waiting = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) this.worker.unref();
-      if (!waiting) return;
-      if (reply.ok) waiting.resolve();
-      else waiting.reject(new Error(reply.error));
+    this.worker.on('message', (message: ApplierMessage) => {
+      if (message.type !== 'done') {
+        onMessage(message);
+        return;
+      }
+      const waiting = this.waiting.get(message.id);
+      this.waiting.delete(message.id);
+      waiting?.resolve();
     });
     this.worker.on('error', (error) => {
       this.failure = error;
@@ -73,8 +60,6 @@ class ApplierThread {
       this.failure ??= new Error(`the tracking applier thread stopped (exit code ${code})`);
       this.failAll(this.failure);
     });
-    // An idle applier must not keep the process alive; one with work in flight does.
-    this.worker.unref();
   }
 
   private failAll(error: Error): void {
@@ -82,19 +67,24 @@ class ApplierThread {
     this.waiting.clear();
   }
 
-  request(message: Omit<Extract<ApplierRequest, { type: 'apply' }>, 'id'> | { readonly type: 'close' }): Promise<void> {
+  post(message: Extract<ApplierRequest, { type: 'hits' | 'site-config-changed' | 'raw-data-deleted' }>): void {
+    if (!this.failure) this.worker.postMessage(message);
+  }
+
+  request(message: { readonly type: 'drain'; readonly slug: string | null } | { readonly type: 'close' }): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId;
     this.nextId += 1;
-    if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
-      if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ ...message, id });
     });
   }
 
-  notify(message: Extract<ApplierRequest, { type: 'site-config-changed' | 'raw-data-deleted' }>): void {
-    this.worker.postMessage(message);
+  /** An idle applier must not keep the process alive; one with hits to write does. */
+  keepAlive(busy: boolean): void {
+    if (busy) this.worker.ref();
+    else this.worker.unref();
   }
 
   async stop(): Promise<void> {
@@ -108,11 +98,11 @@ class ApplierThread {
  *
  * A hit is checked against its site (cached settings), appended to the journal,
  * and acknowledged once the journal write returned: from then on it survives a
- * crash. Acknowledged hits wait per tenant, in memory, and the applier thread
- * (apply-worker.ts) writes them to the tenant's store in one transaction per
- * batch (full batch, `intervalMs` elapsed, or a reader asking with `drain`). The
- * transaction also records how far the journal is applied, so replaying the
- * journal after a crash stores every acknowledged hit exactly once.
+ * crash. Acknowledged hits go to the applier thread (apply-worker.ts), which
+ * writes them to their tenant's store in one transaction per batch (full batch,
+ * `intervalMs` elapsed, or a reader asking with `drain`). The transaction also
+ * records how far the journal is applied, so replaying the journal after a crash
+ * stores every acknowledged hit exactly once.
  *
  * Tenants have their own queues: one tenant's slow store never delays another's.
  */
@@ -120,11 +110,14 @@ export class TrackingWriter {
   private journal: TrackingJournal | null = null;
   private applier: ApplierThread | null = null;
   private starting: Promise<void> | null = null;
-  private readonly queues = new Map<string, TenantQueue>();
   private queued = 0;
+  private applied = 0;
   private closed = false;
   private log: WriterLog = { error: (message) => console.error(message) };
   private readonly sites = new SiteConfigCache(30_000);
+  /** Hits journaled in this turn of the event loop, handed to the applier together. */
+  private outbox = new Map<string, { tenant: ApplierTenant; lines: string[] }>();
+  private outboxScheduled = false;
 
   constructor(
     private readonly platform: Platform,
@@ -141,8 +134,6 @@ export class TrackingWriter {
     return this.applied;
   }
 
-  private applied = 0;
-
   /** Opens the journal, starts the applier thread and applies what a previous process left. Idempotent. */
   start(log?: WriterLog): Promise<void> {
     if (log) this.log = log;
@@ -153,13 +144,21 @@ export class TrackingWriter {
   private async recover(): Promise<void> {
     const { journal, leftover, discardLeftover } = TrackingJournal.open(this.options.journalDir, { fsync: this.options.fsync });
     this.journal = journal;
-    this.applier = new ApplierThread({
-      dataDir: this.platform.paths.dataDir,
-      secret: this.platform.secret,
-      maxOpenStores: this.platform.settings.get('database.max_open_stores'),
-      postgresPoolSize: this.platform.settings.get('database.postgres_pool_size'),
-      visitCacheSize: this.options.visitCacheSize,
-    });
+    const applier = new ApplierThread(
+      {
+        dataDir: this.platform.paths.dataDir,
+        secret: this.platform.secret,
+        maxOpenStores: this.platform.settings.get('database.max_open_stores'),
+        storeIdleMs: this.platform.settings.get('database.store_idle_timeout_seconds') * 1000,
+        postgresPoolSize: this.platform.settings.get('database.postgres_pool_size'),
+        visitCacheSize: this.options.visitCacheSize,
+        maxBatch: this.options.maxBatch,
+        intervalMs: this.options.intervalMs,
+      },
+      (message) => this.onApplierMessage(message),
+    );
+    this.applier = applier;
+    applier.keepAlive(false);
     if (leftover.length === 0) return;
     const byTenant = new Map<string, JournalRecord[]>();
     for (const record of leftover) {
@@ -171,16 +170,43 @@ export class TrackingWriter {
       const tenant = await this.platform.tenants.get(slug).catch(() => undefined);
       if (!tenant || tenant.createdAt !== records[0]?.tenantCreatedAt) continue; // deleted since: its hits go with it
       const applied = await this.platform.withStore(tenant, (store) => journalAppliedSeq(store.db, journal.id));
-      const queue = this.queueOf(tenant);
-      for (const record of records) {
-        if (record.seq <= applied) continue;
-        queue.hits.push({ line: record.line, seq: record.seq });
-        this.queued += 1;
-      }
-      await this.applyQueue(queue);
+      const lines = records.filter((record) => record.seq > applied).map((record) => record.line);
+      if (lines.length === 0) continue;
+      this.queued += lines.length;
+      applier.keepAlive(true);
+      applier.post({ type: 'hits', groups: [{ tenant: this.applierTenant(tenant), lines: lines.join('\n') }] });
     }
+    await applier.request({ type: 'drain', slug: null });
     // Everything the old files held is in the stores now.
     discardLeftover();
+  }
+
+  private onApplierMessage(message: ApplierMessage): void {
+    if (message.type === 'log') {
+      this.log.error(message.message);
+      return;
+    }
+    if (message.type !== 'applied') return;
+    this.queued -= message.seqs.length;
+    this.applied += message.seqs.length;
+    this.journal?.markApplied(message.seqs);
+    if (this.queued === 0) this.applier?.keepAlive(false);
+  }
+
+  private applierTenant(tenant: Tenant): ApplierTenant {
+    const settings = this.platform.settings.forTenant(tenant.slug);
+    return {
+      slug: tenant.slug,
+      storage: tenant.storage,
+      createdAt: tenant.createdAt,
+      journalId: this.journal?.id ?? '',
+      policy: {
+        visitLengthSeconds: settings.get('Tracker.visit_standard_length'),
+        ipAnonymizationBytes: settings.get('Tracker.ip_anonymization_bytes'),
+        honorDoNotTrack: settings.get('Tracker.honor_do_not_track'),
+      },
+      customTimeWithoutTokenSeconds: settings.get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than'),
+    };
   }
 
   /** The tenant's site settings as tracking sees them (cached). */
@@ -191,7 +217,7 @@ export class TrackingWriter {
   /** Site or goal settings of the tenant changed in this process: tracking reads them afresh. */
   siteConfigChanged(tenant: Tenant): void {
     this.sites.invalidate(tenantKeyOf(tenant));
-    this.applier?.notify({ type: 'site-config-changed', tenantKey: tenantKeyOf(tenant) });
+    this.applier?.post({ type: 'site-config-changed', tenantKey: tenantKeyOf(tenant) });
   }
 
   /**
@@ -199,7 +225,7 @@ export class TrackingWriter {
    * applier's cached visits and dictionary ids may point at rows that are gone.
    */
   rawDataDeleted(tenant: Tenant): void {
-    this.applier?.notify({ type: 'raw-data-deleted', slug: tenant.slug });
+    this.applier?.post({ type: 'raw-data-deleted', slug: tenant.slug });
   }
 
   /**
@@ -228,127 +254,51 @@ export class TrackingWriter {
     }
     if (accepted.length === 0) return outcomes;
     const firstSeq = journal.reserve(accepted.length);
-    const queuedHits = accepted.map((hit, index): QueuedHit => {
-      const seq = firstSeq + index;
-      const line: JournalLine = { s: seq, t: tenant.slug, c: tenant.createdAt, h: hit.source, m: hit.meta };
-      return { line: JSON.stringify(line), seq };
+    const lines = accepted.map((hit, index) => {
+      // `s` first: the applier reads it without parsing the line.
+      const line: JournalLine = { s: firstSeq + index, t: tenant.slug, c: tenant.createdAt, h: hit.source, m: hit.meta };
+      return JSON.stringify(line);
     });
     this.queued += accepted.length;
     try {
-      await journal.write(
-        queuedHits.map((entry) => entry.line),
-        firstSeq,
-      );
+      await journal.write(lines, firstSeq);
     } catch (error) {
       this.queued -= accepted.length;
       throw error;
     }
-    const queue = this.queueOf(tenant);
-    for (const entry of queuedHits) queue.hits.push(entry);
-    this.schedule(queue);
+    this.handOver(tenant, lines);
     return outcomes;
+  }
+
+  /** Queues journaled lines for the applier; everything of one turn of the event loop goes in one message. */
+  private handOver(tenant: Tenant, lines: readonly string[]): void {
+    let group = this.outbox.get(tenant.slug);
+    if (!group || group.tenant.createdAt !== tenant.createdAt) {
+      if (group) this.flushOutbox();
+      group = { tenant: this.applierTenant(tenant), lines: [] };
+      this.outbox.set(tenant.slug, group);
+    }
+    for (const line of lines) group.lines.push(line);
+    if (!this.outboxScheduled) {
+      this.outboxScheduled = true;
+      setImmediate(() => this.flushOutbox());
+    }
+  }
+
+  private flushOutbox(): void {
+    this.outboxScheduled = false;
+    if (this.outbox.size === 0) return;
+    const groups = [...this.outbox.values()].map((group) => ({ tenant: group.tenant, lines: group.lines.join('\n') }));
+    this.outbox = new Map();
+    this.applier?.keepAlive(true);
+    this.applier?.post({ type: 'hits', groups });
   }
 
   /** Applies every acknowledged hit of the tenant (or of all tenants) before returning: readers call this first. */
   async drain(tenant?: Tenant): Promise<void> {
-    const queues = tenant ? [this.queues.get(tenant.slug)].filter((q): q is TenantQueue => q !== undefined) : [...this.queues.values()];
-    await Promise.all(queues.map((queue) => this.applyQueue(queue)));
-  }
-
-  private queueOf(tenant: Tenant): TenantQueue {
-    let queue = this.queues.get(tenant.slug);
-    if (!queue || queue.tenant.createdAt !== tenant.createdAt) {
-      queue = { tenant, hits: [], timer: null, applying: null };
-      this.queues.set(tenant.slug, queue);
-    }
-    queue.tenant = tenant;
-    return queue;
-  }
-
-  private schedule(queue: TenantQueue): void {
-    if (queue.applying) return; // the running apply picks the rest up
-    if (queue.hits.length >= this.options.maxBatch || this.options.intervalMs === 0) {
-      void this.applyQueue(queue);
-      return;
-    }
-    queue.timer ??= setTimeout(() => {
-      queue.timer = null;
-      void this.applyQueue(queue);
-    }, this.options.intervalMs);
-  }
-
-  /** Applies the queue's hits batch by batch until it is empty; one apply per tenant at a time. */
-  private applyQueue(queue: TenantQueue): Promise<void> {
-    if (queue.timer) clearTimeout(queue.timer);
-    queue.timer = null;
-    queue.applying ??= (async () => {
-      try {
-        while (queue.hits.length > 0) {
-          const batch = queue.hits.splice(0, this.options.maxBatch);
-          await this.applyBatch(queue.tenant, batch);
-        }
-      } finally {
-        queue.applying = null;
-        if (queue.hits.length === 0 && this.queues.get(queue.tenant.slug) === queue) this.queues.delete(queue.tenant.slug);
-      }
-    })();
-    return queue.applying;
-  }
-
-  /**
-   * One transaction for the batch. A failing batch is split in halves so that one
-   * bad hit cannot hold back the others; a single hit is retried with a growing
-   * pause and, if it still fails, dropped with an error in the log.
-   */
-  private async applyBatch(tenant: Tenant, batch: QueuedHit[], attempt = 0): Promise<void> {
-    try {
-      await this.write(tenant, batch);
-    } catch (error) {
-      if (batch.length > 1) {
-        const middle = Math.ceil(batch.length / 2);
-        await this.applyBatch(tenant, batch.slice(0, middle));
-        await this.applyBatch(tenant, batch.slice(middle));
-        return;
-      }
-      if (attempt < RETRY_LIMIT && !this.closed) {
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-        await this.applyBatch(tenant, batch, attempt + 1);
-        return;
-      }
-      this.log.error(`tracking: a hit for tenant ${tenant.slug} could not be stored and was dropped: ${error instanceof Error ? error.message : String(error)}`);
-      this.settle(batch);
-    }
-  }
-
-  private async write(tenant: Tenant, batch: readonly QueuedHit[]): Promise<void> {
-    const journal = this.journal;
-    const applier = this.applier;
-    if (!journal || !applier) throw new Error('the tracking pipeline is not started');
-    const settings = this.platform.settings.forTenant(tenant.slug);
-    await applier.request({
-      type: 'apply',
-      tenant: { slug: tenant.slug, storage: tenant.storage, createdAt: tenant.createdAt },
-      journalId: journal.id,
-      policy: this.policyFor(tenant),
-      customTimeWithoutTokenSeconds: settings.get('Tracker.tracking_requests_require_authentication_when_custom_timestamp_newer_than'),
-      lines: batch.map((entry) => entry.line).join('\n'),
-    });
-    this.settle(batch);
-  }
-
-  private settle(batch: readonly QueuedHit[]): void {
-    this.queued -= batch.length;
-    this.applied += batch.length;
-    this.journal?.markApplied(batch.map((entry) => entry.seq));
-  }
-
-  private policyFor(tenant: Tenant): TrackingPolicy {
-    const settings = this.platform.settings.forTenant(tenant.slug);
-    return {
-      visitLengthSeconds: settings.get('Tracker.visit_standard_length'),
-      ipAnonymizationBytes: settings.get('Tracker.ip_anonymization_bytes'),
-      honorDoNotTrack: settings.get('Tracker.honor_do_not_track'),
-    };
+    if (!this.applier) return;
+    this.flushOutbox();
+    await this.applier.request({ type: 'drain', slug: tenant?.slug ?? null });
   }
 
   /** Applies everything acknowledged, then refuses new hits, stops the applier and closes the journal. */
@@ -359,7 +309,7 @@ export class TrackingWriter {
       return;
     }
     await this.starting.catch(() => undefined);
-    await this.drain();
+    await this.drain().catch(() => undefined);
     this.closed = true;
     await this.applier?.stop();
     await this.journal?.close(this.queued === 0);
