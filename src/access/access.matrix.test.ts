@@ -229,6 +229,8 @@ describe('cross-tenant access matrix', () => {
       PLURA_GENERAL_PLATFORM_HOST: PLATFORM_HOST,
       PLURA_SECURITY_API_RATE_LIMIT_PER_MINUTE: '0',
       PLURA_SECURITY_API_RATE_LIMIT_PER_HOUR: '0',
+      // The matrix sends thousands of refused tokens from one address; blocking is proven in brute-force.http.test.ts.
+      PLURA_SECURITY_BRUTE_FORCE_MAX_RETRIES: '1000000',
       PLURA_DATABASE_REGISTRY_URL: pgDatabase.url,
       PLURA_DATABASE_POSTGRES_ROLE_PREFIX: pgDatabase.rolePrefix,
     });

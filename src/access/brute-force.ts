@@ -1,6 +1,7 @@
 import { PluraError } from '../core/errors.js';
 import type { SettingsView } from '../settings/settings.js';
 import type { IdentityDb } from './identity.store.js';
+import { checkToken, type TokenCheck } from './tokens.js';
 
 export interface BruteForceRule {
   readonly maxRetries: number;
@@ -78,4 +79,17 @@ export async function unblockIp(db: IdentityDb, ip: string, now = new Date()): P
     .values({ ip, unblocked_at: at })
     .onConflict((oc) => oc.column('ip').doUpdateSet({ unblocked_at: at }))
     .execute();
+}
+
+/**
+ * Checks a token presented from `ip` as Matomo does: a blocked IP is refused
+ * before the token is looked at, and a token that is not valid counts as a failed
+ * attempt (API and tracking requests alike), so tokens cannot be guessed freely.
+ */
+export async function checkTokenFromIp(db: IdentityDb, settings: SettingsView, secret: string, token: string, secure: boolean, ip: string | null): Promise<TokenCheck> {
+  const rule = bruteForceRule(settings);
+  await assertIpNotBlocked(db, ip, rule);
+  const check = await checkToken(db, secret, token, secure);
+  if (!check.ok) await recordLoginFailure(db, ip, null);
+  return check;
 }

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { unblockIp } from './brute-force.js';
+import { identityDbFor } from './context.js';
 import { currentTotp } from './totp.js';
 import { issueSetupToken } from './login.service.js';
 import { openHarness, sessionCookieOf, signInOver, tokenFor, TEST_PASSWORD, type Harness } from '../http/test-support/harness.js';
@@ -15,6 +17,11 @@ describe('identity over HTTP (sign-in, sessions, tokens, MFA, brute force, audit
     await h.addTenant('globex', ['globex.test']);
   });
   afterAll(() => h.close());
+  // Refused tokens count as failed attempts (as in Matomo) and every test here sends from the same
+  // address: each test starts with it unblocked, as an operator would after a mistake.
+  beforeEach(async () => {
+    for (const slug of ['acme', 'globex']) await h.asOperator(slug, (ctx) => unblockIp(identityDbFor(ctx.platform, ctx.scope), '127.0.0.1'));
+  });
 
   it('creates the first super user through a one-time setup link, and refuses it a second time', async () => {
     const tenant = await h.platform.tenants.get('acme');

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LazyChildLogger } from './lazy-logger.js';
 
-function capture(level: string): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+function capture(level: string): { logger: Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -7,7 +7,7 @@ import { parseAllowlist } from '../access/ip-allowlist.js';
 import type { Actor } from '../access/policy.js';
 import type { ApiRateLimiter } from '../access/rate-limit.js';
 import { CSRF_HEADER, SESSION_COOKIE, checkSession, sessionLifetimes } from '../access/sessions.js';
-import { checkToken } from '../access/tokens.js';
+import { checkTokenFromIp } from '../access/brute-force.js';
 import { recordAudit } from '../audit/audit.service.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
@@ -143,7 +143,7 @@ async function authenticate(
   const context = (actor: Actor): ActContext => ({ platform, scope: actScope, actor, ip });
 
   if (options.token) {
-    const check = await checkToken(db, platform.secret, options.token.value, options.token.secure);
+    const check = await checkTokenFromIp(db, settingsFor(platform, identityScope), platform.secret, options.token.value, options.token.secure, ip);
     if (!check.ok) throw new PluraError('invalid_token', invalidTokenMessage(options.token.secure));
     const actor = await actorForUser(identityScope, db, check.user, actingIn);
     const ctx = context(actor);

@@ -225,7 +225,7 @@ export const settingDefinitions = {
     default: 20,
     min: 1,
     scope: 'tenant',
-    description: 'Failed sign-ins from one IP within the window after which that IP is blocked for this tenant (Matomo: maxAllowedRetries).',
+    description: 'Failed sign-ins and refused API or tracker tokens from one IP within the window after which that IP is blocked for this tenant (Matomo: maxAllowedRetries).',
   },
   'Security.brute_force_window_minutes': {
     type: 'int',

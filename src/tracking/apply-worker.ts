@@ -202,7 +202,7 @@ export class Applier {
       const params = paramsOf(line.h);
       if (!params) continue;
       try {
-        hits.push(parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds }));
+        hits.push(parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds, checked: true }));
       } catch (error) {
         // Checked before it was acknowledged; a hit that no longer parses is dropped.
         if (!(error instanceof HitError)) throw error;

@@ -87,6 +87,24 @@ function dayIn(timezone: string, seconds: number): string {
   return day;
 }
 
+/** Page URLs repeat: their cleaned form is remembered per site settings (bounded). */
+const cleanedUrls = new WeakMap<SiteContext, Map<string, string>>();
+
+function cleanUrlCached(site: SiteContext, url: string, keepFragment: boolean): string {
+  let cache = cleanedUrls.get(site);
+  if (!cache) {
+    cache = new Map();
+    cleanedUrls.set(site, cache);
+  }
+  let cleaned = cache.get(url);
+  if (cleaned === undefined) {
+    cleaned = cleanUrl(url, site.excludedParameters, keepFragment);
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(url, cleaned);
+  }
+  return cleaned;
+}
+
 /** Removes excluded query parameters (click ids, session ids, the site's own list). */
 function cleanUrl(url: string, excluded: ReadonlySet<string>, keepFragment: boolean): string {
   if (url === '') return url;
@@ -130,7 +148,8 @@ function num(value: string | undefined): number | null {
 function customJson(hit: Hit, scope: 'visit' | 'action'): string | null {
   const custom: Record<string, unknown> = {};
   for (const [name, value] of hit.params) {
-    if (/^dimension\d+$/.test(name) && value !== '') custom[name] = value.slice(0, 255);
+    // 100 is "d": most parameters are skipped without the pattern.
+    if (name.charCodeAt(0) === 100 && /^dimension\d+$/.test(name) && value !== '') custom[name] = value.slice(0, 255);
   }
   const cvar = hit.params.get(scope === 'visit' ? '_cvar' : 'cvar');
   if (cvar) {
@@ -382,8 +401,10 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   if (policy.honorDoNotTrack && hit.meta.doNotTrack) return { status: 'excluded', reason: 'do not track' };
   const rawIp = p.get('cip') || hit.meta.ip;
   if (site.excludedIps?.allows(rawIp)) return { status: 'excluded', reason: 'excluded IP' };
-  const agentLower = userAgent.toLowerCase();
-  if (site.excludedAgents.some((agent) => agentLower.includes(agent))) return { status: 'excluded', reason: 'excluded user agent' };
+  if (site.excludedAgents.length > 0) {
+    const agentLower = userAgent.toLowerCase();
+    if (site.excludedAgents.some((agent) => agentLower.includes(agent))) return { status: 'excluded', reason: 'excluded user agent' };
+  }
 
   // refusalOf() has checked the goal id and the items before anything is written.
   const idGoal = p.get('idgoal');
@@ -415,7 +436,7 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
 
   const keepFragment = site.row.keep_url_fragment === 1;
   const type = actionTypeOf(hit);
-  const pageUrl = cleanUrl(hit.url, site.excludedParameters, keepFragment);
+  const pageUrl = cleanUrlCached(site, hit.url, keepFragment);
 
   if (hit.ping) {
     // A heartbeat only extends the visit it belongs to.

@@ -123,8 +123,19 @@ function parseCustomTime(raw: string, now: number): number {
  * Validates one tracking request (`idsite`, `rec`, identities, times, limits).
  * Matomo: GET wins over POST for the same name; the caller merges in that order.
  */
-export function parseHit(source: HitSource, params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
+export function parseHit(
+  source: HitSource,
+  params: ReadonlyMap<string, string>,
+  meta: HitMeta,
+  /** `checked`: the text was validated when the hit was accepted (the applier re-reading the journal). */
+  options: { customTimeWithoutTokenSeconds: number; checked?: boolean },
+): Hit {
   if (params.size > MAX_PARAMS) throw new HitError(`Too many parameters (${params.size}); at most ${MAX_PARAMS}.`);
+  if (!options.checked) validateText(params);
+  return buildHit(source, params, meta, options);
+}
+
+function validateText(params: ReadonlyMap<string, string>): void {
   for (const [name, value] of params) {
     checkText(name, name);
     checkText(name, value);
@@ -132,6 +143,9 @@ export function parseHit(source: HitSource, params: ReadonlyMap<string, string>,
       throw new HitError(`The parameter '${name}' is longer than 8192 characters.`);
     }
   }
+}
+
+function buildHit(source: HitSource, params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
   const rawSite = params.get('idsite') ?? '';
   if (!/^\d+$/.test(rawSite.trim()) || Number(rawSite) < 1 || Number(rawSite) > 2 ** 31) {
     throw new HitError(`Invalid idSite: '${rawSite}'. It must be a positive site id of this tenant.`);

@@ -3,7 +3,7 @@ import { PluraError, isPluraError } from '../core/errors.js';
 import { actorForUser } from '../access/actors.js';
 import { identityDbOf } from '../access/identity.store.js';
 import { decideTrackingOverride } from '../access/policy.js';
-import { checkToken } from '../access/tokens.js';
+import { checkTokenFromIp } from '../access/brute-force.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { HitError, paramsOf, parseHit, type Hit, type HitMeta, type HitSource } from './hit.js';
@@ -72,13 +72,13 @@ function corsHeaders(request: FastifyRequest, reply: FastifyReply): void {
  * super user token of this tenant, for each hit's site. Hits without privileged
  * parameters need none. Returns an error message per refused hit.
  */
-async function authorizeHits(platform: Platform, tenant: Tenant, hits: readonly Hit[], token: string | undefined, requireAll: boolean): Promise<(string | null)[]> {
+async function authorizeHits(platform: Platform, tenant: Tenant, hits: readonly Hit[], token: string | undefined, requireAll: boolean, ip: string): Promise<(string | null)[]> {
   const needing = hits.map((hit) => requireAll || hit.privileged.length > 0);
   if (!needing.some(Boolean)) return hits.map(() => null);
   return platform.withStore(tenant, async (store) => {
     const db = identityDbOf(store.db);
     const scope = { kind: 'tenant' as const, tenant, store };
-    const check = token ? await checkToken(db, platform.secret, token, true) : undefined;
+    const check = token ? await checkTokenFromIp(db, platform.settings.forTenant(tenant.slug), platform.secret, token, true, ip) : undefined;
     const actor = check?.ok ? await actorForUser(scope, db, check.user) : undefined;
     return hits.map((hit, index) => {
       if (!needing[index]) return null;
@@ -94,6 +94,15 @@ async function authorizeHits(platform: Platform, tenant: Tenant, hits: readonly 
 export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): Promise<void> {
   const { platform, writer } = deps;
   // Tracking reads its own bodies: Matomo's JS tracker posts bulk JSON labelled as a form.
+  // Errors answer in the tracking surface's own format: plain text, readable cross-origin.
+  app.setErrorHandler((error, request, reply) => {
+    corsHeaders(request, reply);
+    if (isPluraError(error)) return reply.code(error.status).headers(error.headers).type('text/plain; charset=utf-8').send(error.message);
+    const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
+    if (status >= 400 && status < 500) return reply.code(status).type('text/plain; charset=utf-8').send(error instanceof Error ? error.message : 'Bad request.');
+    request.log.error({ err: error }, 'tracking request failed');
+    return reply.code(500).type('text/plain; charset=utf-8').send('The server failed to record this request.');
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_request, body, done) => done(null, body));
 
@@ -127,7 +136,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
         }
       });
       const hits = parsed.filter((item): item is Hit => typeof item !== 'string');
-      const refusals = await authorizeHits(platform, tenant, hits, token, settings.get('Tracker.bulk_requests_require_authentication'));
+      const refusals = await authorizeHits(platform, tenant, hits, token, settings.get('Tracker.bulk_requests_require_authentication'), request.ip);
       const allowed = hits.filter((_, index) => refusals[index] === null);
       const outcomes = await writer.submit(tenant, allowed);
       const byHit = new Map<Hit, HitOutcome | string>();
@@ -158,7 +167,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
       if (error instanceof HitError) return reply.code(400).type('text/plain; charset=utf-8').send(`${error.message}\n\n${NOTICE}`);
       throw error;
     }
-    const [refusal] = await authorizeHits(platform, tenant, [hit], params.get('token_auth'), false);
+    const [refusal] = await authorizeHits(platform, tenant, [hit], params.get('token_auth'), false, request.ip);
     if (refusal) return reply.code(400).type('text/plain; charset=utf-8').send(`${refusal}\n\n${NOTICE}`);
     let outcome: HitOutcome | undefined;
     try {
