@@ -50,6 +50,7 @@ class ApplierThread {
       }
       const waiting = this.waiting.get(message.id);
       this.waiting.delete(message.id);
+      this.updateRef();
       waiting?.resolve();
     });
     this.worker.on('error', (error) => {
@@ -77,13 +78,21 @@ class ApplierThread {
     this.nextId += 1;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
+      this.updateRef();
       this.worker.postMessage({ ...message, id });
     });
   }
 
-  /** An idle applier must not keep the process alive; one with hits to write does. */
+  private busy = false;
+
+  /** An idle applier must not keep the process alive; one with hits to write, or an answer to give, does. */
   keepAlive(busy: boolean): void {
-    if (busy) this.worker.ref();
+    this.busy = busy;
+    this.updateRef();
+  }
+
+  private updateRef(): void {
+    if (this.busy || this.waiting.size > 0) this.worker.ref();
     else this.worker.unref();
   }
 
