@@ -17,24 +17,49 @@ export interface HitMeta {
  */
 export type HitSource = { readonly q: string; readonly f?: string } | { readonly b: unknown };
 
-function mergeParams(...sources: URLSearchParams[]): Map<string, string> {
-  // Matomo: GET wins over POST, so later sources (POST) do not overwrite earlier ones (GET).
-  const map = new Map<string, string>();
-  for (const source of sources) {
-    for (const [key, value] of source) if (!map.has(key)) map.set(key, value);
+function decodePart(part: string): string {
+  const spaced = part.includes('+') ? part.replaceAll('+', ' ') : part;
+  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
+}
+
+/**
+ * Adds the pairs of a query string to `into`, keeping values already there (Matomo:
+ * GET wins over POST). Decodes as URLSearchParams does; the fast path splits and
+ * decodes directly (hits are parsed twice, on receipt and when applied), and only a
+ * string with a malformed escape goes through URLSearchParams, which keeps it as text.
+ */
+function addQuery(into: Map<string, string>, query: string): void {
+  if (query === '') return;
+  const pairs: [string, string][] = [];
+  try {
+    for (const part of query.split('&')) {
+      if (part === '') continue;
+      const equals = part.indexOf('=');
+      pairs.push(equals < 0 ? [decodePart(part), ''] : [decodePart(part.slice(0, equals)), decodePart(part.slice(equals + 1))]);
+    }
+  } catch {
+    pairs.length = 0;
+    for (const pair of new URLSearchParams(query)) pairs.push(pair);
   }
-  return map;
+  for (const [key, value] of pairs) if (!into.has(key)) into.set(key, value);
 }
 
 /** The parameters of a hit source; null for a bulk entry that is neither a query string nor an object. */
 export function paramsOf(source: HitSource): Map<string, string> | null {
-  if ('q' in source) return mergeParams(new URLSearchParams(source.q), new URLSearchParams(source.f ?? ''));
+  if ('q' in source) {
+    const params = new Map<string, string>();
+    addQuery(params, source.q);
+    addQuery(params, source.f ?? '');
+    return params;
+  }
   const entry = source.b;
   if (typeof entry === 'string') {
     const index = entry.indexOf('?');
     // Matomo: a string without a query part is dropped.
     if (index < 0) return null;
-    return mergeParams(new URLSearchParams(entry.slice(index + 1)));
+    const params = new Map<string, string>();
+    addQuery(params, entry.slice(index + 1));
+    return params;
   }
   if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
     const map = new Map<string, string>();
