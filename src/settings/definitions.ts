@@ -270,7 +270,7 @@ export const settingDefinitions = {
   },
   'Tracker.group_commit_interval_ms': {
     type: 'int',
-    default: 1000,
+    default: 3000,
     min: 0,
     max: 60000,
     scope: 'platform',
