@@ -151,15 +151,17 @@ function customJson(hit: Hit, scope: 'visit' | 'action'): string | null {
     // 100 is "d": most parameters are skipped without the pattern.
     if (name.charCodeAt(0) === 100 && /^dimension\d+$/.test(name) && value !== '') custom[name] = value.slice(0, 255);
   }
-  const cvar = hit.params.get(scope === 'visit' ? '_cvar' : 'cvar');
-  if (cvar) {
+  // Custom variables: visit scope (_cvar), page scope (cvar), event scope (e_cvar).
+  const sources: readonly (readonly [string, string])[] = scope === 'visit' ? [['_cvar', 'cvar']] : [['cvar', 'cvar'], ['e_cvar', 'e_cvar']];
+  for (const [parameter, key] of sources) {
+    const raw = hit.params.get(parameter);
+    if (!raw) continue;
     try {
-      custom['cvar'] = JSON.parse(cvar) as unknown;
+      custom[key] = JSON.parse(raw) as unknown;
     } catch {
       // Matomo ignores malformed custom variables.
     }
   }
-  if (scope === 'visit' && Object.keys(custom).length === 0) return null;
   return Object.keys(custom).length > 0 ? JSON.stringify(custom) : null;
 }
 

@@ -25,4 +25,14 @@ describe('query strings of hits', () => {
   it('lets the query string win over the form body', () => {
     expect(paramsOf({ q: 'a=get&b=1', f: 'a=post&c=2' })).toEqual(new Map([['a', 'get'], ['b', '1'], ['c', '2']]));
   });
+
+  it("reads the text in the page's charset when cs names one (Matomo's cs)", () => {
+    const latin1 = paramsOf({ q: 'idsite=1&cs=ISO-8859-1&action_name=Caf%E9+cr%E8me&url=https%3A%2F%2Fx.example%2F%E9t%E9' });
+    expect(latin1?.get('action_name')).toBe('Café crème');
+    expect(latin1?.get('url')).toBe('https://x.example/été');
+    expect(paramsOf({ b: '?idsite=1&cs=ISO-8859-15&e_n=%A4+100' })?.get('e_n')).toBe('€ 100');
+    expect(paramsOf({ q: 'cs=Shift_JIS&action_name=%82%A0' })?.get('action_name')).toBe('あ');
+    expect(paramsOf({ q: 'cs=utf-8&t=Caf%C3%A9' })?.get('t')).toBe('Café');
+    expect(paramsOf({ q: 'cs=no-such-charset&t=Caf%C3%A9' })?.get('t')).toBe('Café');
+  });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TextDecoder } from 'node:util';
 
 /** What the HTTP edge knows of one tracking request besides its parameters. */
 export interface HitMeta {
@@ -44,13 +45,62 @@ function addQuery(into: Map<string, string>, query: string): void {
   for (const [key, value] of pairs) if (!into.has(key)) into.set(key, value);
 }
 
+/** Percent-decodes to bytes ("+" is a space), for text in another charset than UTF-8. */
+function percentBytes(text: string): Buffer {
+  const raw = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(raw.length);
+  let length = 0;
+  const hex = (byte: number | undefined): number => {
+    if (byte === undefined) return -1;
+    if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+    const lower = byte | 0x20;
+    return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+  };
+  for (let i = 0; i < raw.length; i += 1) {
+    const byte = raw[i] ?? 0;
+    const high = hex(raw[i + 1]);
+    const low = hex(raw[i + 2]);
+    if (byte === 0x25 && high >= 0 && low >= 0) {
+      out[length] = high * 16 + low;
+      i += 2;
+    } else out[length] = byte === 0x2b ? 0x20 : byte;
+    length += 1;
+  }
+  return out.subarray(0, length);
+}
+
+/**
+ * Matomo's `cs`: the page's charset when it is not UTF-8. The escaped bytes of the
+ * request are then read in that charset (an unknown charset leaves the UTF-8 reading).
+ */
+function withCharset(params: Map<string, string>, queries: readonly string[]): Map<string, string> {
+  const charset = params.get('cs')?.trim() ?? '';
+  if (charset === '' || /^utf-?8$/i.test(charset)) return params;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    return params;
+  }
+  const decoded = new Map<string, string>();
+  for (const query of queries) {
+    for (const part of query.split('&')) {
+      if (part === '') continue;
+      const equals = part.indexOf('=');
+      const key = decoder.decode(percentBytes(equals < 0 ? part : part.slice(0, equals)));
+      if (!decoded.has(key)) decoded.set(key, equals < 0 ? '' : decoder.decode(percentBytes(part.slice(equals + 1))));
+    }
+  }
+  return decoded;
+}
+
 /** The parameters of a hit source; null for a bulk entry that is neither a query string nor an object. */
 export function paramsOf(source: HitSource): Map<string, string> | null {
   if ('q' in source) {
     const params = new Map<string, string>();
     addQuery(params, source.q);
     addQuery(params, source.f ?? '');
-    return params;
+    return params.has('cs') ? withCharset(params, [source.q, source.f ?? '']) : params;
   }
   const entry = source.b;
   if (typeof entry === 'string') {
@@ -59,7 +109,7 @@ export function paramsOf(source: HitSource): Map<string, string> | null {
     if (index < 0) return null;
     const params = new Map<string, string>();
     addQuery(params, entry.slice(index + 1));
-    return params;
+    return params.has('cs') ? withCharset(params, [entry.slice(index + 1)]) : params;
   }
   if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
     const map = new Map<string, string>();

@@ -95,6 +95,20 @@ describe('tracking API', () => {
     ]);
   });
 
+  it('keeps custom variables of every scope and reads text in the page charset (cs)', async () => {
+    await clear('alpha');
+    const cvar = encodeURIComponent(JSON.stringify({ '1': ['plan', 'pro'] }));
+    const eCvar = encodeURIComponent(JSON.stringify({ '2': ['source', 'banner'] }));
+    expect((await track(A, `idsite=1&rec=1&send_image=0&_id=2222222222222222&cs=ISO-8859-1&url=https%3A%2F%2Fshop.example%2Fcaf%E9&action_name=Caf%E9&_cvar=${cvar}&cvar=${cvar}`)).statusCode).toBe(204);
+    expect((await track(A, `idsite=1&rec=1&send_image=0&_id=2222222222222222&url=https%3A%2F%2Fshop.example%2F&e_c=Ads&e_a=Click&e_cvar=${eCvar}`)).statusCode).toBe(204);
+    const [visit] = await visits('alpha');
+    expect(JSON.parse(visit?.custom_json ?? '{}')).toEqual({ cvar: { '1': ['plan', 'pro'] } });
+    const rows = await actions('alpha');
+    expect(rows[0]).toMatchObject({ title: 'Café', url: 'https://shop.example/caf%C3%A9' });
+    expect(JSON.parse(rows[0]?.custom_json ?? '{}')).toEqual({ cvar: { '1': ['plan', 'pro'] } });
+    expect(JSON.parse(rows[1]?.custom_json ?? '{}')).toEqual({ e_cvar: { '2': ['source', 'banner'] } });
+  });
+
   it('accepts POST form bodies and the JavaScript tracker\'s POST with everything in the query', async () => {
     await clear('alpha');
     const form = await track(A, '', { method: 'POST', payload: 'idsite=1&rec=1&url=https%3A%2F%2Fshop.example%2Fa&_id=1111111111111111', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
