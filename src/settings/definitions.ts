@@ -262,9 +262,9 @@ export const settingDefinitions = {
   },
   'Tracker.group_commit_max_batch': {
     type: 'int',
-    default: 5000,
+    default: 10000,
     min: 1,
-    max: 10000,
+    max: 100000,
     scope: 'platform',
     description: 'Acknowledged hits of one tenant written to its store in one transaction at most.',
   },
