@@ -82,6 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.get('/readyz', async (_request, reply) => {
     try {
       await platform.registry.ping();
+      if (!writer.healthy) return await reply.code(503).send({ status: 'unavailable', message: 'The tracking applier has stopped; restart the server (acknowledged hits are safe in the journal).' });
       return { status: 'ready', tenants: resolver.tenantCount, tracking: { queuedHits: writer.queuedHits, appliedHits: writer.appliedHits } };
     } catch {
       return reply.code(503).send({ status: 'unavailable', message: 'The registry is not reachable.' });

@@ -34,7 +34,11 @@ class ApplierThread {
   /** Set once the thread has failed or stopped: later requests fail at once. */
   private failure: Error | null = null;
 
-  constructor(setup: ApplierSetup, onMessage: (message: ApplierMessage) => void) {
+  constructor(
+    setup: ApplierSetup,
+    onMessage: (message: ApplierMessage) => void,
+    private readonly onFailure: (error: Error) => void,
+  ) {
     // Built, the applier is plain JavaScript. From sources (tsx, vitest) it is TypeScript:
     // the thread registers tsx's loader itself (loader flags do not reach worker threads on Node 20).
     if (import.meta.url.endsWith('.ts')) {
@@ -56,10 +60,13 @@ class ApplierThread {
     this.worker.on('error', (error) => {
       this.failure = error;
       this.failAll(error);
+      this.onFailure(error);
     });
     this.worker.on('exit', (code) => {
-      this.failure ??= new Error(`the tracking applier thread stopped (exit code ${code})`);
+      if (this.failure || this.stopping) return;
+      this.failure = new Error(`the tracking applier thread stopped (exit code ${code})`);
       this.failAll(this.failure);
+      this.onFailure(this.failure);
     });
   }
 
@@ -96,8 +103,16 @@ class ApplierThread {
     else this.worker.unref();
   }
 
+  private stopping = false;
+
+  /** Whether the thread is running (readiness). */
+  get healthy(): boolean {
+    return this.failure === null;
+  }
+
   async stop(): Promise<void> {
     await this.request({ type: 'close' }).catch(() => undefined);
+    this.stopping = true;
     await this.worker.terminate();
   }
 }
@@ -138,6 +153,11 @@ export class TrackingWriter {
     return this.queued;
   }
 
+  /** False once the applier thread has failed: the server should be taken out of rotation and restarted. */
+  get healthy(): boolean {
+    return this.applier?.healthy ?? true;
+  }
+
   /** Hits written to their stores (or dropped after retries) since start. */
   get appliedHits(): number {
     return this.applied;
@@ -165,6 +185,8 @@ export class TrackingWriter {
         intervalMs: this.options.intervalMs,
       },
       (message) => this.onApplierMessage(message),
+      (error) =>
+        this.log.error(`tracking: the applier thread failed (${error.message}); hits are still acknowledged into the journal and are stored at the next start`),
     );
     this.applier = applier;
     applier.keepAlive(false);
