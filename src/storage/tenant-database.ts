@@ -1,6 +1,8 @@
 import type { IdentityTables } from '../access/identity.tables.js';
 import { identityMigrations } from '../access/identity.migrations.js';
 import type { AuditTables } from '../audit/audit.tables.js';
+import type { ReportsTables } from '../reports/reports.tables.js';
+import { reportsMigrations } from '../reports/reports.migrations.js';
 import { auditMigrations } from '../audit/audit.migrations.js';
 import type { SitesTables } from '../sites/sites.tables.js';
 import type { TrackingTables } from '../tracking/tracking.tables.js';
@@ -12,6 +14,6 @@ import type { Migration } from './migrations.js';
  * Everything one tenant store holds: the union of the tables each capability owns.
  * A capability adds its tables here and its migrations to `tenantMigrations`.
  */
-export type TenantDatabase = SitesTables & IdentityTables & AuditTables & TrackingTables;
+export type TenantDatabase = SitesTables & IdentityTables & AuditTables & TrackingTables & ReportsTables;
 
-export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations, ...trackingMigrations];
+export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations, ...trackingMigrations, ...reportsMigrations];

@@ -263,6 +263,13 @@ const updateVisit = new PreparedQuery<TenantDatabase, { id: number; lastAt: numb
       .where('id', '=', p.id),
 );
 
+const invalidateDay = new PreparedQuery<TenantDatabase, { siteId: number; day: string; at: number }, never>(['siteId', 'day', 'at'], (db, p) =>
+  db
+    .insertInto('archive_invalidation')
+    .values({ site_id: p.siteId, day: p.day, invalidated_at: p.at })
+    .onConflict((oc) => oc.columns(['site_id', 'day']).doUpdateSet({ invalidated_at: p.at })),
+);
+
 const selectName = new PreparedQuery<TenantDatabase, { hash: string }, { id: number }>(['hash'], (db, p) => db.selectFrom('action_name').select('id').where('hash', '=', p.hash));
 const insertName = new PreparedQuery<TenantDatabase, { kind: string; hash: string; name: string }, { id: number }>(['kind', 'hash', 'name'], (db, p) =>
   db.insertInto('action_name').values(p).returning('id'),
@@ -323,6 +330,12 @@ interface BatchState {
   readonly visits: Map<string, VisitState | null>;
   /** Every visit the batch changed, also those a later hit replaced in `visits` by a new visit. */
   readonly changed: Set<VisitState>;
+  /** "siteId day" of hits for days already over in the site's time zone: their archives are stale. */
+  readonly pastDays: Set<string>;
+  /** Unix seconds when the batch started: what "today" is for invalidation. */
+  readonly now: number;
+  /** Today per time zone at `now` (computed once: the day memo serves the hits' own times). */
+  readonly today: Map<string, string>;
   readonly actions: ActionRow[];
 }
 
@@ -332,7 +345,7 @@ interface BatchState {
  * and does not affect the others.
  */
 export async function processHits(db: Db, hits: readonly Hit[], context: BatchContext): Promise<BatchResult> {
-  const state: BatchState = { names: new ActionNames(db, context.names), salts: new Map(), visits: new Map(), changed: new Set(), actions: [] };
+  const state: BatchState = { names: new ActionNames(db, context.names), salts: new Map(), visits: new Map(), changed: new Set(), pastDays: new Set(), now: Math.floor(Date.now() / 1000), today: new Map(), actions: [] };
   const outcomes: HitOutcome[] = [];
   for (const hit of hits) {
     const site = context.sites.get(hit.siteId);
@@ -344,6 +357,10 @@ export async function processHits(db: Db, hits: readonly Hit[], context: BatchCo
     outcomes.push(await processHit(db, hit, site, context.policy, state, context.visits));
   }
   await insertActions.execute(db, state.actions);
+  for (const key of state.pastDays) {
+    const [siteId = '0', day = ''] = key.split(' ');
+    await invalidateDay.execute(db, { siteId: Number(siteId), day, at: state.now });
+  }
   for (const visit of state.changed) {
     const { current, stored } = visit;
     await updateVisit.execute(db, {
@@ -417,6 +434,13 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   const language = (p.get('lang') || hit.meta.acceptLanguage).slice(0, 100);
   const timezone = site.row.timezone;
   const day = dayIn(timezone, hit.at);
+  // A hit for a day already over (imports, cdt) makes that day's archives stale.
+  let today = state.today.get(timezone);
+  if (today === undefined) {
+    today = dayIn(timezone, state.now);
+    state.today.set(timezone, today);
+  }
+  if (day < today) state.pastDays.add(`${hit.siteId} ${day}`);
   let visitorId = hit.forcedVisitorId ?? hit.cookieVisitorId ?? (hit.userId ? visitorIdFromUserId(hit.userId) : null);
   if (!visitorId) {
     let salt = salts.get(day);

@@ -50,6 +50,7 @@ describe('tracking API', () => {
       await ctx.scope.store.db.deleteFrom('visit_action').execute();
       await ctx.scope.store.db.deleteFrom('visit').execute();
       await ctx.scope.store.db.deleteFrom('conversion').execute();
+      await ctx.scope.store.db.deleteFrom('archive_invalidation').execute();
       ctx.platform.tracking.rawDataDeleted(ctx.scope.tenant);
     });
 
@@ -170,6 +171,9 @@ describe('tracking API', () => {
     const ok = await track(A, `idsite=1&rec=1&url=https%3A%2F%2Fshop.example%2F&cip=203.0.113.77&cdt=${old}&country=de&city=Berlin&token_auth=${writerToken}`);
     expect(ok.statusCode).toBe(200);
     expect((await visits('alpha'))[0]).toMatchObject({ ip: '203.0.0.0', country: 'de', city: 'Berlin', first_action_at: old });
+    // The past day's archives are stale now; today's hits invalidate nothing.
+    const stale = await inTenant('alpha', (ctx) => ctx.scope.store.db.selectFrom('archive_invalidation').select(['site_id', 'day']).execute());
+    expect(stale).toEqual([{ site_id: 1, day: new Date(old * 1000).toISOString().slice(0, 10) }]);
   });
 
   it('keeps two tenants tracking site id 1 apart, and refuses unknown sites', async () => {
