@@ -301,6 +301,14 @@ class ActionNames {
     private readonly known: KnownNames | undefined,
   ) {}
 
+  /** The id when known without asking the store (null for the empty string), else undefined. */
+  cached(kind: string, name: string): number | null | undefined {
+    if (name === '') return null;
+    const key = `${kind}\u0000${name}`;
+    return this.fresh.get(key) ?? this.known?.get(key);
+  }
+
+  /** The id, from the caches or the store. Callers try `cached` first: most lookups need no await. */
   async id(kind: string, name: string): Promise<number | null> {
     if (name === '') return null;
     const key = `${kind}\u0000${name}`;
@@ -316,8 +324,11 @@ class ActionNames {
 }
 
 /** A visit as the batch sees it: loaded once, changed in memory, written once at the end. */
+/** The batch's own copy of a visit, changed in place hit by hit (copying it per hit cost more than the SQL). */
+type VisitCounters = { -readonly [K in keyof VisitSnapshot]: VisitSnapshot[K] };
+
 interface VisitState {
-  current: VisitSnapshot;
+  readonly current: VisitCounters;
   /** Counters as stored before this batch: the update adds the difference. */
   readonly stored: VisitSnapshot;
 }
@@ -380,8 +391,20 @@ export async function processHits(db: Db, hits: readonly Hit[], context: BatchCo
     commit: () => {
       for (const [hash, id] of state.names.fresh) context.names?.set(hash, id);
       if (context.visits) for (const [key, visit] of state.visits) if (visit) context.visits.set(key, visit.current);
+      // (Each batch copies what it loads, so the cached object is never changed afterwards.)
     },
   };
+}
+
+/** The visitor's latest visit from the batch or the cache; undefined when the store must be asked. */
+function knownVisit(state: BatchState, cache: VisitCache | undefined, siteId: number, visitorId: string): VisitState | null | undefined {
+  const key = `${siteId}:${visitorId}`;
+  if (state.visits.has(key)) return state.visits.get(key) ?? null;
+  const snapshot = cache?.get(key);
+  if (!snapshot) return undefined;
+  const visit: VisitState = { current: { ...snapshot }, stored: snapshot };
+  state.visits.set(key, visit);
+  return visit;
 }
 
 /** The visitor's latest visit on the site: from the batch, the cache, or the store. */
@@ -405,7 +428,7 @@ async function latestVisit(db: Db, state: BatchState, cache: VisitCache | undefi
       userId: row.user_id,
     };
   }
-  const visit: VisitState | null = snapshot ? { current: snapshot, stored: snapshot } : null;
+  const visit: VisitState | null = snapshot ? { current: { ...snapshot }, stored: snapshot } : null;
   state.visits.set(key, visit);
   return visit;
 }
@@ -451,7 +474,8 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     visitorId = fingerprintVisitorId(salt, hit.siteId, rawIp, userAgent, language);
   }
 
-  const last = await latestVisit(db, state, cache, hit.siteId, visitorId);
+  // Most visitors are in the batch or the cache: no await then.
+  const last = knownVisit(state, cache, hit.siteId, visitorId) ?? (await latestVisit(db, state, cache, hit.siteId, visitorId));
   const lastAt = last ? last.current.lastAt : 0;
   const continues =
     last !== null &&
@@ -467,7 +491,7 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
   if (hit.ping) {
     // A heartbeat only extends the visit it belongs to.
     if (!continues || !last) return { status: 'excluded', reason: 'ping without a visit' };
-    last.current = { ...last.current, lastAt: Math.max(lastAt, hit.at) };
+    last.current.lastAt = Math.max(lastAt, hit.at);
     state.changed.add(last);
     return { status: 'tracked' };
   }
@@ -540,29 +564,31 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       exitUrlId: null,
       userId: hit.userId,
     };
-    visit = { current: fresh, stored: fresh };
+    visit = { current: { ...fresh }, stored: fresh };
     state.visits.set(`${hit.siteId}:${visitorId}`, visit);
   }
   const visitId = visit.current.id;
 
-  let urlId: number | null = null;
-  let titleId: number | null = null;
+  // The dictionary strings this action refers to: its URL (or link target) and, for a pageview, its title.
+  const urlName: readonly [string, string] | null =
+    type === 'outlink' ? ['outlink', (p.get('link') ?? '').slice(0, 1024)]
+    : type === 'download' ? ['download', (p.get('download') ?? '').slice(0, 1024)]
+    : type === 'goal' ? null
+    : ['url', pageUrl];
+  const titleName: readonly [string, string] | null = type === 'pageview' || type === 'custom' ? ['title', hit.actionName] : null;
+  // Known strings need no await (most hits); new ones are looked up or added.
+  const knownUrl = urlName ? names.cached(urlName[0], urlName[1]) : null;
+  const urlId: number | null = knownUrl !== undefined ? knownUrl : urlName ? await names.id(urlName[0], urlName[1]) : null;
+  const knownTitle = titleName ? names.cached(titleName[0], titleName[1]) : null;
+  const titleId: number | null = knownTitle !== undefined ? knownTitle : titleName ? await names.id(titleName[0], titleName[1]) : null;
   const record: { search_keyword?: string; search_category?: string; search_count?: number | null; event_category?: string; event_action?: string; event_name?: string | null; event_value?: number | null; content_name?: string; content_piece?: string | null; content_target?: string | null; content_interaction?: string | null } = {};
   switch (type) {
-    case 'outlink':
-      urlId = await names.id('outlink', (p.get('link') ?? '').slice(0, 1024));
-      break;
-    case 'download':
-      urlId = await names.id('download', (p.get('download') ?? '').slice(0, 1024));
-      break;
     case 'search':
-      urlId = await names.id('url', pageUrl);
       record.search_keyword = (p.get('search') ?? '').slice(0, 255);
       record.search_category = (p.get('search_cat') ?? '').slice(0, 255);
       record.search_count = num(p.get('search_count'));
       break;
     case 'event':
-      urlId = await names.id('url', pageUrl);
       record.event_category = (p.get('e_c') ?? '').slice(0, 255);
       record.event_action = (p.get('e_a') ?? '').slice(0, 255);
       record.event_name = p.get('e_n')?.slice(0, 255) ?? null;
@@ -570,17 +596,11 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
       break;
     case 'content_impression':
     case 'content_interaction':
-      urlId = await names.id('url', pageUrl);
       record.content_name = (p.get('c_n') ?? '').slice(0, 255);
       record.content_piece = p.get('c_p')?.slice(0, 255) ?? null;
       record.content_target = p.get('c_t')?.slice(0, 1024) ?? null;
       record.content_interaction = p.get('c_i')?.slice(0, 255) ?? null;
       break;
-    case 'goal':
-      break;
-    default:
-      urlId = await names.id('url', pageUrl);
-      titleId = await names.id('title', hit.actionName);
   }
 
   const isPageview = type === 'pageview';
@@ -678,18 +698,17 @@ async function processHit(db: Db, hit: Hit, site: SiteContext, policy: TrackingP
     }
   }
 
-  const before = visit.current;
-  visit.current = {
-    ...before,
-    lastAt: Math.max(hit.at, before.lastAt),
-    actions: before.actions + (type !== 'goal' ? 1 : 0),
-    pageviews: before.pageviews + (isPageview ? 1 : 0),
-    entryUrlId: isPageview && urlId !== null ? (before.entryUrlId ?? urlId) : before.entryUrlId,
-    exitUrlId: isPageview && urlId !== null ? urlId : before.exitUrlId,
-    goals: before.goals + goalsAdded,
-    revenue: before.revenue + revenueAdded,
-    userId: hit.userId ?? before.userId,
-  };
+  const current = visit.current;
+  current.lastAt = Math.max(hit.at, current.lastAt);
+  if (type !== 'goal') current.actions += 1;
+  if (isPageview && urlId !== null) {
+    current.pageviews += 1;
+    current.entryUrlId ??= urlId;
+    current.exitUrlId = urlId;
+  } else if (isPageview) current.pageviews += 1;
+  current.goals += goalsAdded;
+  current.revenue += revenueAdded;
+  if (hit.userId) current.userId = hit.userId;
   state.changed.add(visit);
   return { status: 'tracked' };
 }

@@ -18,9 +18,21 @@ export interface HitMeta {
  */
 export type HitSource = { readonly q: string; readonly f?: string } | { readonly b: unknown };
 
+/** Long escaped values repeat from hit to hit (user agents, page URLs): their decoded form is remembered (bounded). */
+const decodedLong = new Map<string, string>();
+
 function decodePart(part: string): string {
+  if (part.length > 48) {
+    const known = decodedLong.get(part);
+    if (known !== undefined) return known;
+  }
   const spaced = part.includes('+') ? part.replaceAll('+', ' ') : part;
-  return spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
+  const decoded = spaced.includes('%') ? decodeURIComponent(spaced) : spaced;
+  if (part.length > 48) {
+    if (decodedLong.size >= 2000) decodedLong.clear();
+    decodedLong.set(part, decoded);
+  }
+  return decoded;
 }
 
 /**
