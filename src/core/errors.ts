@@ -10,6 +10,8 @@ export const errorCatalogue = {
   duplicate_host: { status: 409 },
   duplicate_tenant: { status: 409 },
   unknown_tenant: { status: 404 },
+  /** The tenant this work was for was deleted (and perhaps created again) meanwhile. */
+  tenant_gone: { status: 404 },
   unknown_host: { status: 404 },
   unknown_site: { status: 404 },
   not_found: { status: 404 },

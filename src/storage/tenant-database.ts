@@ -9,11 +9,12 @@ import type { TrackingTables } from '../tracking/tracking.tables.js';
 import { trackingMigrations } from '../tracking/tracking.migrations.js';
 import { sitesMigrations } from '../sites/sites.migrations.js';
 import type { Migration } from './migrations.js';
+import { storeIdentityMigrations, type StoreIdentityTables } from './store-identity.js';
 
 /**
  * Everything one tenant store holds: the union of the tables each capability owns.
  * A capability adds its tables here and its migrations to `tenantMigrations`.
  */
-export type TenantDatabase = SitesTables & IdentityTables & AuditTables & TrackingTables & ReportsTables;
+export type TenantDatabase = SitesTables & IdentityTables & AuditTables & TrackingTables & ReportsTables & StoreIdentityTables;
 
-export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations, ...trackingMigrations, ...reportsMigrations];
+export const tenantMigrations: readonly Migration[] = [...sitesMigrations, ...identityMigrations, ...auditMigrations, ...trackingMigrations, ...reportsMigrations, ...storeIdentityMigrations];

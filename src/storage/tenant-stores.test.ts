@@ -10,7 +10,7 @@ describe('TenantStores (bounded pool of open tenant stores)', () => {
   let dir: string;
   let paths: DataPaths;
   let stores: TenantStores;
-  const target = (slug: string): TenantStoreTarget => ({ slug, storage: { kind: 'sqlite' } });
+  const target = (slug: string): TenantStoreTarget => ({ slug, storage: { kind: 'sqlite' }, createdAt: '2026-01-01T00:00:00.000Z' });
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'plura-stores-'));
@@ -60,5 +60,14 @@ describe('TenantStores (bounded pool of open tenant stores)', () => {
     expect(stores.openCount).toBe(1);
     await stores.closeAll();
     expect(stores.openCount).toBe(0);
+  });
+  it('stamps a store with its tenant and refuses an earlier or later tenant of the same slug', async () => {
+    await stores.use(target('t1'), async () => undefined);
+    const later = { ...target('t1'), createdAt: '2026-06-01T00:00:00.000Z' };
+    await expect(stores.use(later, async () => undefined)).rejects.toMatchObject({ code: 'tenant_gone' });
+    // The store held open for the first tenant still serves it.
+    await expect(stores.use(target('t1'), (store) => store.db.selectFrom('store_identity').select('tenant_created_at').execute())).resolves.toEqual([
+      { tenant_created_at: '2026-01-01T00:00:00.000Z' },
+    ]);
   });
 });

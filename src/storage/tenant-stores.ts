@@ -3,15 +3,21 @@ import type { Kysely } from 'kysely';
 import type { DataPaths } from '../core/paths.js';
 import { openSqlite, type Dialect, type OpenDatabase } from './database.js';
 import { migrateToLatest, type MigrationReport } from './migrations.js';
+import { verifyStoreIdentity } from './store-identity.js';
 import { openPostgresTenant, type PostgresTenantLocation } from './postgres-tenant.js';
 import { tenantMigrations, type TenantDatabase } from './tenant-database.js';
 
 export type TenantStorage = { readonly kind: 'sqlite' } | ({ readonly kind: 'postgres' } & PostgresTenantLocation);
 
+/** Where a tenant's store is. */
+export type TenantStoreLocation = Pick<TenantStoreTarget, 'slug' | 'storage'>;
+
 /** What the pool needs to know of a tenant to open its store. */
 export interface TenantStoreTarget {
   readonly slug: string;
   readonly storage: TenantStorage;
+  /** The tenant's creation time: tells this tenant from an earlier one with the same slug. */
+  readonly createdAt: string;
 }
 
 /** One tenant's own database. Nothing of another tenant is reachable through it. */
@@ -36,6 +42,7 @@ export interface TenantStoresOptions {
 }
 
 interface Entry {
+  readonly createdAt: string;
   readonly opening: Promise<OpenDatabase<TenantDatabase>>;
   refs: number;
   evicted: boolean;
@@ -43,7 +50,7 @@ interface Entry {
 }
 
 /** Opens the tenant's database without migrating it. */
-export function openTenantDatabase(target: TenantStoreTarget, options: TenantStoresOptions): OpenDatabase<TenantDatabase> {
+export function openTenantDatabase(target: TenantStoreLocation, options: TenantStoresOptions): OpenDatabase<TenantDatabase> {
   if (target.storage.kind === 'sqlite') {
     return openSqlite<TenantDatabase>(options.paths.tenantDatabaseFile(target.slug), { mustExist: true });
   }
@@ -51,7 +58,7 @@ export function openTenantDatabase(target: TenantStoreTarget, options: TenantSto
 }
 
 export async function migrateTenantDatabase(
-  target: TenantStoreTarget,
+  target: TenantStoreLocation,
   database: OpenDatabase<TenantDatabase>,
 ): Promise<MigrationReport> {
   return migrateToLatest(database.db, database.dialect, tenantMigrations, {
@@ -114,9 +121,15 @@ export class TenantStores {
 
   private acquire(target: TenantStoreTarget): Entry {
     let entry = this.entries.get(target.slug);
+    // The slug was deleted and created again: the store held open is the wrong one.
+    if (entry && entry.createdAt !== target.createdAt) {
+      this.entries.delete(target.slug);
+      this.migrated.delete(target.slug);
+      entry = undefined;
+    }
     if (!entry) {
       const opening = this.open(target);
-      entry = { opening, refs: 0, evicted: false };
+      entry = { createdAt: target.createdAt, opening, refs: 0, evicted: false };
       this.entries.set(target.slug, entry);
       // A store that failed to open is forgotten, so the next request tries again.
       const created = entry;
@@ -137,6 +150,7 @@ export class TenantStores {
         await migrateTenantDatabase(target, database);
         this.migrated.add(target.slug);
       }
+      await verifyStoreIdentity(database.db, target.slug, target.createdAt);
       return database;
     } catch (error) {
       await database.close().catch(() => undefined);

@@ -135,15 +135,14 @@ export class RegistryStore {
   }
 
   /** Inserts a tenant with its hosts; refuses a taken slug or host with a clear message. */
-  async insertTenant(slug: string, hosts: readonly string[], values: TenantRowValues): Promise<Tenant> {
+  async insertTenant(slug: string, hosts: readonly string[], values: TenantRowValues, createdAt = new Date().toISOString()): Promise<Tenant> {
     return this.write(async (trx) => {
       const existing = await trx.selectFrom('tenant').select('slug').where('slug', '=', slug).executeTakeFirst();
       if (existing) throw new PluraError('duplicate_tenant', `A tenant with slug "${slug}" already exists.`);
       await assertHostsFree(trx, hosts, slug);
-      const now = new Date().toISOString();
       await trx
         .insertInto('tenant')
-        .values({ slug, ...toRow(values), created_at: now, updated_at: now })
+        .values({ slug, ...toRow(values), created_at: createdAt, updated_at: createdAt })
         .execute();
       await insertHosts(trx, slug, hosts);
       return (await findTenantIn(trx, slug))!;

@@ -3,6 +3,7 @@ import { basename, extname, join } from 'node:path';
 import { PluraError, describeError } from '../core/errors.js';
 import type { DataPaths } from '../core/paths.js';
 import { openSqlite } from '../storage/database.js';
+import { verifyStoreIdentity } from '../storage/store-identity.js';
 import { dropPostgresTenant, postgresNamesFor, provisionPostgresTenant } from '../storage/postgres-tenant.js';
 import { migrateTenantDatabase, openTenantDatabase, type TenantStorage, type TenantStores, type TenantStoresOptions } from '../storage/tenant-stores.js';
 import type { MigrationReport } from '../storage/migrations.js';
@@ -115,7 +116,10 @@ export class TenantsService {
         );
         storage = { kind: 'postgres', ...location };
       }
-      await this.migrateTarget({ slug, storage });
+      // The store is stamped with its tenant's creation time before the tenant exists,
+      // so no holder of work for an earlier tenant of this slug can claim it.
+      const createdAt = new Date().toISOString();
+      await this.migrateTarget({ slug, storage }, createdAt);
       return await this.options.registry.insertTenant(slug, hosts, {
         name,
         status: 'active',
@@ -128,7 +132,7 @@ export class TenantsService {
         primaryColor: null,
         language: null,
         timezone: null,
-      });
+      }, createdAt);
     } catch (error) {
       await this.removeStorage(slug, storage, storageSpec).catch(() => undefined);
       rmSync(paths.tenantDir(slug), { recursive: true, force: true });
@@ -214,10 +218,12 @@ export class TenantsService {
     mkdirSync(tmp, { recursive: true });
   }
 
-  private async migrateTarget(target: { slug: string; storage: TenantStorage }): Promise<MigrationReport> {
+  private async migrateTarget(target: { slug: string; storage: TenantStorage }, createdAt?: string): Promise<MigrationReport> {
     const database = openTenantDatabase(target, this.options.storeOptions);
     try {
-      return await migrateTenantDatabase(target, database);
+      const report = await migrateTenantDatabase(target, database);
+      if (createdAt) await verifyStoreIdentity(database.db, target.slug, createdAt);
+      return report;
     } finally {
       await database.close();
     }

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import { describeError } from '../core/errors.js';
 import { dataPaths } from '../core/paths.js';
+import { StoreIdentityError, verifyStoreIdentity } from '../storage/store-identity.js';
 import { TenantStores, type TenantStoreTarget } from '../storage/tenant-stores.js';
 import { HitError, paramsOf, parseHit, type Hit } from './hit.js';
 import { markJournalApplied, processHits, type TrackingPolicy, type VisitSnapshot } from './hit-processor.js';
@@ -177,6 +178,12 @@ export class Applier {
     try {
       await this.write(tenant, batch);
     } catch (error) {
+      if (error instanceof StoreIdentityError) {
+        // The tenant was deleted (and its slug taken again): its hits went with it.
+        this.send({ type: 'log', message: `tracking: ${batch.length} hit(s) dropped: ${error.message}` });
+        this.send({ type: 'applied', seqs: batch.map((entry) => entry.seq) });
+        return;
+      }
       if (batch.length > 1) {
         const middle = Math.ceil(batch.length / 2);
         await this.applyBatch(tenant, batch.slice(0, middle));
@@ -215,6 +222,8 @@ export class Applier {
     const result = await this.stores.use(tenant, async (store) => {
       const sites = await this.sites.sites(tenantKeyOf(tenant), hits.map((hit) => hit.siteId), (missing) => loadSiteContexts(store.db, missing));
       return store.db.transaction().execute(async (trx) => {
+        // Checked again inside the transaction: the store may have been replaced since it was opened.
+        await verifyStoreIdentity(trx, tenant.slug, tenant.createdAt);
         const processed = await processHits(trx, hits, { policy: tenant.policy, sites, names, ...(visits ? { visits } : {}) });
         await markJournalApplied(trx, tenant.journalId, lastSeq);
         return processed;

@@ -78,4 +78,21 @@ describe('tracking pipeline on SQLite and PostgreSQL tenants', () => {
     const visitors = (await lastVisits('post')).map((v) => v.visitorId);
     expect(visitors).toEqual(expect.arrayContaining(['0000000000000b01', '0000000000000b02']));
   });
+  it('never writes hits of a deleted tenant into a new tenant created with the same slug', async () => {
+    for (const [slug, storage] of [['again-lite', 'sqlite'], ['again-post', pg.url]] as const) {
+      const host = `${slug}.test`;
+      await h.addTenant(slug, [host], storage);
+      await h.addSite(slug, `${slug}-site`);
+      // Acknowledged, and still waiting in the applier (60 s batching) when the tenant goes.
+      expect((await track(host, '_id=00000000000000aa&url=https%3A%2F%2Fold.example%2F')).statusCode).toBe(204);
+      await h.platform.tenants.delete(slug, { force: true });
+      await h.addTenant(slug, [host], storage);
+      await h.addSite(slug, `${slug}-site`);
+      await h.platform.tracking.drain();
+      const tenant = await h.platform.tenants.get(slug);
+      const visits = await h.platform.stores.use(tenant, (store) => store.db.selectFrom('visit').select('id').execute());
+      expect(visits).toEqual([]);
+    }
+    expect(h.platform.tracking.queuedHits).toBe(0);
+  });
 });
