@@ -32,6 +32,10 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
  * traffic, instead of leaving the timed hits' work until after the clock stops.
  */
 const PRELOAD_SECONDS = Number(process.env.BENCH_PRELOAD_SECONDS ?? 4);
+/** Which cases to run (all by default): `single`, `bulk`, `tenants`; for profiling one of them. */
+const CASES = new Set((process.env.BENCH_CASES ?? 'single,bulk,tenants').split(','));
+/** Extra node flags for the Plura child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const benchEnv: Record<string, string> = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 
@@ -68,6 +72,15 @@ async function prepare(dataDir: string, tenants: number): Promise<string> {
   }
 }
 
+/** Stops a server cleanly (so that profiles are written) and waits for it to exit. */
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 600; i += 1) {
     if (await fetch(url).then(() => true, () => false)) return;
@@ -79,7 +92,7 @@ async function waitFor(url: string): Promise<void> {
 async function startPlura(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0', PLURA_TRACKER_MAX_QUEUED_HITS: '1000000', ...benchEnv },
   });
@@ -195,38 +208,52 @@ export async function runTrackingBench(): Promise<void> {
   try {
     readerToken = await prepare(oneDir, 1);
     console.log(`tracking bench: ${SECONDS} s per case after ${PRELOAD_SECONDS} s of untimed load, ${CONNECTIONS} connections, keep-alive, servers in child processes`);
-    const noop = await startNoop();
-    children.push(noop.child);
-    await warmUp(noop.url, ['t0.bench.test'], false);
-    const baseline = await singleHits(noop.url, ['t0.bench.test']);
-    noop.child.kill();
-
-    const one = await startPlura(oneDir);
-    children.push(one.child);
-    await warmUp(one.url, ['t0.bench.test']);
-    await singleHits(one.url, ['t0.bench.test'], PRELOAD_SECONDS);
-    const single = await singleHits(one.url, ['t0.bench.test']);
-    const singleSettle = await settled(one.url);
-    const bulk = await bulkHits(one.url);
-    one.child.kill('SIGTERM');
-
-    const started = performance.now();
-    readerToken = await prepare(manyDir, TENANTS);
-    console.log(`prepared ${TENANTS} tenants with a site each in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const many = await startPlura(manyDir);
-    children.push(many.child);
-    const manyHosts = Array.from({ length: TENANTS }, (_, i) => `t${i}.bench.test`);
-    await warmUp(many.url, manyHosts);
-    await singleHits(many.url, manyHosts, PRELOAD_SECONDS);
-    const spread = await singleHits(many.url, manyHosts);
-    const spreadSettle = await settled(many.url);
-    many.child.kill('SIGTERM');
-
     const flag = (bad: number): string => (bad > 0 ? `  (${bad} non-2xx/errors!)` : '');
-    console.log(`no-op Node HTTP server (baseline)         ${baseline.rps.toFixed(0).padStart(8)} req/s${flag(baseline.bad)}`);
-    console.log(`single hits, 1 tenant                     ${single.rps.toFixed(0).padStart(8)} req/s  ratio ${(single.rps / baseline.rps).toFixed(2)} (target ≥ 0.5)${flag(single.bad)}; all stored ${singleSettle.toFixed(2)} s after the load`);
-    console.log(`bulk, 1,000 hits per request              ${bulk.storedPerSecond.toFixed(0).padStart(8)} hits/s stored (target ≥ 100,000); acknowledged ${bulk.hitsPerSecond.toFixed(0)} hits/s${flag(bulk.bad)}`);
-    console.log(`single hits over ${TENANTS} tenants            ${spread.rps.toFixed(0).padStart(8)} req/s  ratio to 1 tenant ${(spread.rps / single.rps).toFixed(2)} (target ≥ 0.8)${flag(spread.bad)}; all stored ${spreadSettle.toFixed(2)} s after the load`);
+    const lines: string[] = [];
+    let baselineRps = NaN;
+    let single: { rps: number; bad: number } | undefined;
+    if (CASES.has('single') || CASES.has('tenants')) {
+      const noop = await startNoop();
+      children.push(noop.child);
+      await warmUp(noop.url, ['t0.bench.test'], false);
+      const baseline = await singleHits(noop.url, ['t0.bench.test']);
+      noop.child.kill();
+      baselineRps = baseline.rps;
+      lines.push(`no-op Node HTTP server (baseline)         ${baseline.rps.toFixed(0).padStart(8)} req/s${flag(baseline.bad)}`);
+    }
+
+    if (CASES.has('single') || CASES.has('bulk') || CASES.has('tenants')) {
+      const one = await startPlura(oneDir);
+      children.push(one.child);
+      await warmUp(one.url, ['t0.bench.test']);
+      if (CASES.has('single') || CASES.has('tenants')) {
+        await singleHits(one.url, ['t0.bench.test'], PRELOAD_SECONDS);
+        single = await singleHits(one.url, ['t0.bench.test']);
+        const singleSettle = await settled(one.url);
+        lines.push(`single hits, 1 tenant                     ${single.rps.toFixed(0).padStart(8)} req/s  ratio ${(single.rps / baselineRps).toFixed(2)} (target ≥ 0.5)${flag(single.bad)}; all stored ${singleSettle.toFixed(2)} s after the load`);
+      }
+      if (CASES.has('bulk')) {
+        const bulk = await bulkHits(one.url);
+        lines.push(`bulk, 1,000 hits per request              ${bulk.storedPerSecond.toFixed(0).padStart(8)} hits/s stored (target ≥ 100,000); acknowledged ${bulk.hitsPerSecond.toFixed(0)} hits/s${flag(bulk.bad)}`);
+      }
+      await stopChild(one.child);
+    }
+
+    if (CASES.has('tenants') && single) {
+      const started = performance.now();
+      readerToken = await prepare(manyDir, TENANTS);
+      console.log(`prepared ${TENANTS} tenants with a site each in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const many = await startPlura(manyDir);
+      children.push(many.child);
+      const manyHosts = Array.from({ length: TENANTS }, (_, i) => `t${i}.bench.test`);
+      await warmUp(many.url, manyHosts);
+      await singleHits(many.url, manyHosts, PRELOAD_SECONDS);
+      const spread = await singleHits(many.url, manyHosts);
+      const spreadSettle = await settled(many.url);
+      await stopChild(many.child);
+      lines.push(`single hits over ${TENANTS} tenants            ${spread.rps.toFixed(0).padStart(8)} req/s  ratio to 1 tenant ${(spread.rps / single.rps).toFixed(2)} (target ≥ 0.8)${flag(spread.bad)}; all stored ${spreadSettle.toFixed(2)} s after the load`);
+    }
+    for (const line of lines) console.log(line);
   } finally {
     for (const child of children) child.kill('SIGKILL');
     rmSync(oneDir, { recursive: true, force: true });

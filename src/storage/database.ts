@@ -9,7 +9,19 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface OpenDatabase<DB> {
   readonly db: Kysely<DB>;
   readonly dialect: Dialect;
+  /** SQLite only: runs SQL compiled by Kysely synchronously on the same connection (see DirectSqlite). */
+  readonly direct?: DirectSqlite;
   close(): Promise<void>;
+}
+
+/**
+ * Synchronous access to an SQLite store's one connection, for statements compiled
+ * by Kysely and run many times in a row (tracking's inserts). It skips the async
+ * round trip of each Kysely call; used inside a Kysely transaction it runs in that
+ * transaction, since SQLite has a single connection.
+ */
+export interface DirectSqlite {
+  run(sql: string, parameters: readonly unknown[]): void;
 }
 
 export interface PostgresConnection {
@@ -47,8 +59,10 @@ export function openSqlite<DB>(file: string, options: { mustExist?: boolean } = 
       cause: error,
     });
   }
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const cached = withStatementCache(database);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
+  const direct: DirectSqlite = { run: (text, parameters) => void cached.prepare(text).run(parameters) };
+  return { db, dialect: 'sqlite', direct, close: () => db.destroy() };
 }
 
 const STATEMENT_CACHE_SIZE = 200;
@@ -59,7 +73,7 @@ const STATEMENT_CACHE_SIZE = 200;
  * the compiled statement can be reused. Statements are used one at a time (Kysely's
  * SQLite driver runs one query per connection), so sharing one is safe.
  */
-function withStatementCache(database: Database.Database): SqliteDatabase {
+function withStatementCache(database: Database.Database): SqliteDatabase & { prepare(text: string): Database.Statement } {
   const cache = new Map<string, Database.Statement>();
   return {
     close: () => database.close(),

@@ -75,4 +75,21 @@ describe('prepared queries', () => {
     opened.push(database);
     await exercise(database.db);
   });
+  it('insert through the direct SQLite runner inside the caller\'s transaction (rolled back with it)', async () => {
+    const database = openSqlite<Db>(join(dir, 'direct.db'));
+    opened.push(database);
+    const { db, direct } = database;
+    expect(direct).toBeDefined();
+    await db.schema.createTable('item').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text', (c) => c.notNull()).addColumn('size', 'integer').addColumn('kind', 'text', (c) => c.notNull()).execute();
+    const rows = Array.from({ length: 5 }, (_, i) => ({ id: i + 1, name: `item-${i + 1}`, size: i === 2 ? null : i, kind: 'k' }));
+    await db.transaction().execute(async (trx) => insertItems.execute(trx, rows, direct));
+    expect(await db.selectFrom('item').selectAll().orderBy('id').execute()).toEqual(rows);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await insertItems.execute(trx, [{ id: 10, name: 'gone', size: 1, kind: 'k' }], direct);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await db.selectFrom('item').select('id').where('id', '=', 10).execute()).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Kysely } from 'kysely';
 import type { DataPaths } from '../core/paths.js';
-import { openSqlite, type Dialect, type OpenDatabase } from './database.js';
+import { openSqlite, type Dialect, type DirectSqlite, type OpenDatabase } from './database.js';
 import { migrateToLatest, type MigrationReport } from './migrations.js';
 import { verifyStoreIdentity } from './store-identity.js';
 import { openPostgresTenant, type PostgresTenantLocation } from './postgres-tenant.js';
@@ -25,6 +25,7 @@ export interface TenantStore {
   readonly slug: string;
   readonly db: Kysely<TenantDatabase>;
   readonly dialect: Dialect;
+  readonly direct?: DirectSqlite;
 }
 
 export interface TenantStoresOptions {
@@ -93,7 +94,7 @@ export class TenantStores {
     const entry = this.acquire(target);
     try {
       const database = await entry.opening;
-      return await fn({ slug: target.slug, db: database.db, dialect: database.dialect });
+      return await fn({ slug: target.slug, db: database.db, dialect: database.dialect, ...(database.direct ? { direct: database.direct } : {}) });
     } finally {
       entry.refs -= 1;
       if (entry.evicted && entry.refs === 0) void this.closeEntry(entry);

@@ -224,7 +224,7 @@ export class Applier {
       return store.db.transaction().execute(async (trx) => {
         // Checked again inside the transaction: the store may have been replaced since it was opened.
         await verifyStoreIdentity(trx, tenant.slug, tenant.createdAt);
-        const processed = await processHits(trx, hits, { policy: tenant.policy, sites, names, ...(visits ? { visits } : {}) });
+        const processed = await processHits(trx, hits, { policy: tenant.policy, sites, names, ...(visits ? { visits } : {}), ...(store.direct ? { direct: store.direct } : {}) });
         await markJournalApplied(trx, tenant.journalId, lastSeq);
         return processed;
       });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
 import { PreparedInsertMany, PreparedQuery } from '../storage/prepared.js';
+import type { DirectSqlite } from '../storage/database.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { detectDevice } from './device.js';
 import { anonymizeIp, fingerprintVisitorId, visitorIdFromUserId, type Hit } from './hit.js';
@@ -59,6 +60,8 @@ export interface BatchContext {
   readonly sites: ReadonlyMap<number, SiteContext>;
   readonly names?: KnownNames;
   readonly visits?: VisitCache;
+  /** The SQLite store's direct runner, when the store is SQLite (faster inserts). */
+  readonly direct?: DirectSqlite;
 }
 
 /** The batch's result; `commit()` publishes its dictionary ids and visits to the caches once the transaction committed. */
@@ -367,7 +370,7 @@ export async function processHits(db: Db, hits: readonly Hit[], context: BatchCo
     }
     outcomes.push(await processHit(db, hit, site, context.policy, state, context.visits));
   }
-  await insertActions.execute(db, state.actions);
+  await insertActions.execute(db, state.actions, context.direct);
   for (const key of state.pastDays) {
     const [siteId = '0', day = ''] = key.split(' ');
     await invalidateDay.execute(db, { siteId: Number(siteId), day, at: state.now });
