@@ -93,7 +93,7 @@ async function startPlura(dataDir: string): Promise<{ url: string; child: ChildP
   const port = await freePort();
   const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', main, '--data-dir', dataDir, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', nodeArgs.length > 0 ? 'inherit' : 'ignore', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'error', PLURA_GENERAL_CREATE_DEMO_TENANT: '0', PLURA_TRACKER_MAX_QUEUED_HITS: '1000000', ...benchEnv },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -63,14 +63,71 @@ interface QueuedHit {
   readonly seq: number;
 }
 
+/**
+ * Queued lines stay in the strings they arrived in (newline-separated) until a
+ * batch takes them. A backlog of single line strings would be copied by every
+ * young-generation GC; a large string is allocated outside it and never copied.
+ */
+interface QueuedChunk {
+  readonly text: string;
+  /** The text's lines, split when a batch first takes from it. */
+  lines: string[] | null;
+  /** Lines already taken by batches. */
+  taken: number;
+}
+
 interface TenantQueue {
   tenant: ApplierTenant;
-  readonly hits: QueuedHit[];
+  readonly chunks: QueuedChunk[];
+  /** Lines queued and not yet taken. */
+  size: number;
   timer: NodeJS.Timeout | null;
   applying: Promise<void> | null;
 }
 
+/** Takes up to `max` lines off the front of the queue, in journal order. */
+function takeBatch(queue: TenantQueue, max: number): QueuedHit[] {
+  const batch: QueuedHit[] = [];
+  while (batch.length < max && queue.chunks.length > 0) {
+    const chunk = queue.chunks[0]!;
+    const lines = (chunk.lines ??= chunk.text.split('\n'));
+    const end = Math.min(lines.length, chunk.taken + max - batch.length);
+    for (let i = chunk.taken; i < end; i += 1) {
+      const line = lines[i]!;
+      batch.push({ line, seq: seqOf(line) });
+    }
+    queue.size -= end - chunk.taken;
+    chunk.taken = end;
+    if (end === lines.length) queue.chunks.shift();
+  }
+  return batch;
+}
+
 const RETRY_LIMIT = 5;
+
+/**
+ * The batch's hits, parsed one at a time as they are applied: a hit is garbage
+ * once written, instead of the whole batch's hits outliving young GCs.
+ */
+function* hitsOf(batch: readonly QueuedHit[], tenant: ApplierTenant): Generator<Hit> {
+  for (const entry of batch) {
+    const line = JSON.parse(entry.line) as JournalLine;
+    const params = paramsOf(line.h);
+    if (!params) continue;
+    try {
+      yield parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds, checked: true });
+    } catch (error) {
+      // Checked before it was acknowledged; a hit that no longer parses is dropped.
+      if (!(error instanceof HitError)) throw error;
+    }
+  }
+}
+
+function lineCount(text: string): number {
+  let count = 1;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count += 1;
+  return count;
+}
 
 function seqOf(line: string): number {
   // Lines start with {"s":<seq>, (JournalLine's first key): read it without parsing the whole line.
@@ -126,17 +183,18 @@ export class Applier {
   private enqueue(tenant: ApplierTenant, lines: string): void {
     let queue = this.queues.get(tenant.slug);
     if (!queue || queue.tenant.createdAt !== tenant.createdAt) {
-      queue = { tenant, hits: [], timer: null, applying: null };
+      queue = { tenant, chunks: [], size: 0, timer: null, applying: null };
       this.queues.set(tenant.slug, queue);
     }
     queue.tenant = tenant; // the latest settings
-    for (const line of lines.split('\n')) queue.hits.push({ line, seq: seqOf(line) });
+    queue.chunks.push({ text: lines, lines: null, taken: 0 });
+    queue.size += lineCount(lines);
     this.schedule(queue);
   }
 
   private schedule(queue: TenantQueue): void {
     if (queue.applying) return; // the running apply picks the rest up
-    if (queue.hits.length >= this.setup.maxBatch || this.setup.intervalMs === 0) {
+    if (queue.size >= this.setup.maxBatch || this.setup.intervalMs === 0) {
       void this.applyQueue(queue);
       return;
     }
@@ -157,13 +215,10 @@ export class Applier {
     queue.timer = null;
     queue.applying ??= (async () => {
       try {
-        while (queue.hits.length > 0) {
-          const batch = queue.hits.splice(0, this.setup.maxBatch);
-          await this.applyBatch(queue.tenant, batch);
-        }
+        while (queue.size > 0) await this.applyBatch(queue.tenant, takeBatch(queue, this.setup.maxBatch));
       } finally {
         queue.applying = null;
-        if (queue.hits.length === 0 && this.queues.get(queue.tenant.slug) === queue) this.queues.delete(queue.tenant.slug);
+        if (queue.size === 0 && this.queues.get(queue.tenant.slug) === queue) this.queues.delete(queue.tenant.slug);
       }
     })();
     return queue.applying;
@@ -201,34 +256,23 @@ export class Applier {
   }
 
   private async write(tenant: ApplierTenant, batch: readonly QueuedHit[]): Promise<void> {
-    const hits: Hit[] = [];
     let lastSeq = 0;
-    for (const entry of batch) {
-      lastSeq = Math.max(lastSeq, entry.seq);
-      const line = JSON.parse(entry.line) as JournalLine;
-      const params = paramsOf(line.h);
-      if (!params) continue;
-      try {
-        hits.push(parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds, checked: true }));
-      } catch (error) {
-        // Checked before it was acknowledged; a hit that no longer parses is dropped.
-        if (!(error instanceof HitError)) throw error;
-      }
-    }
-    const key = `${tenantKeyOf(tenant)}\u0000${this.generations.get(tenant.slug) ?? 0}`;
+    for (const entry of batch) lastSeq = Math.max(lastSeq, entry.seq);
+    const tenantKey = tenantKeyOf(tenant);
+    const key = `${tenantKey}\u0000${this.generations.get(tenant.slug) ?? 0}`;
     const names = { get: (k: string) => this.names.get(`${key}\u0000${k}`), set: (k: string, id: number) => this.names.set(`${key}\u0000${k}`, id) };
     const cache = this.visits;
     const visits = cache ? { get: (k: string) => cache.get(`${key}\u0000${k}`), set: (k: string, v: VisitSnapshot) => cache.set(`${key}\u0000${k}`, v) } : undefined;
-    const result = await this.stores.use(tenant, async (store) => {
-      const sites = await this.sites.sites(tenantKeyOf(tenant), hits.map((hit) => hit.siteId), (missing) => loadSiteContexts(store.db, missing));
-      return store.db.transaction().execute(async (trx) => {
+    const result = await this.stores.use(tenant, (store) =>
+      store.db.transaction().execute(async (trx) => {
+        const site = (siteId: number) => this.sites.site(tenantKey, siteId, (missing) => loadSiteContexts(trx, missing));
         // Checked again inside the transaction: the store may have been replaced since it was opened.
         await verifyStoreIdentity(trx, tenant.slug, tenant.createdAt);
-        const processed = await processHits(trx, hits, { policy: tenant.policy, sites, names, ...(visits ? { visits } : {}), ...(store.direct ? { direct: store.direct } : {}) });
+        const processed = await processHits(trx, hitsOf(batch, tenant), { policy: tenant.policy, site, names, ...(visits ? { visits } : {}), ...(store.direct ? { direct: store.direct } : {}) });
         await markJournalApplied(trx, tenant.journalId, lastSeq);
         return processed;
-      });
-    });
+      }),
+    );
     result.commit();
   }
 }

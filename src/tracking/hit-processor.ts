@@ -57,7 +57,8 @@ export interface VisitCache {
 /** What one batch works with besides its hits. */
 export interface BatchContext {
   readonly policy: TrackingPolicy;
-  readonly sites: ReadonlyMap<number, SiteContext>;
+  /** The site's context (null: no such site); a promise only when it must be read. */
+  readonly site: (siteId: number) => SiteContext | null | Promise<SiteContext | null>;
   readonly names?: KnownNames;
   readonly visits?: VisitCache;
   /** The SQLite store's direct runner, when the store is SQLite (faster inserts). */
@@ -358,19 +359,22 @@ interface BatchState {
  * gets its own outcome; a hit refused here (unknown site or goal) writes nothing
  * and does not affect the others.
  */
-export async function processHits(db: Db, hits: readonly Hit[], context: BatchContext): Promise<BatchResult> {
+export async function processHits(db: Db, hits: Iterable<Hit>, context: BatchContext): Promise<BatchResult> {
   const state: BatchState = { names: new ActionNames(db, context.names), salts: new Map(), visits: new Map(), changed: new Set(), pastDays: new Set(), now: Math.floor(Date.now() / 1000), today: new Map(), actions: [] };
   const outcomes: HitOutcome[] = [];
   for (const hit of hits) {
-    const site = context.sites.get(hit.siteId);
+    const known = context.site(hit.siteId);
+    const site = (known instanceof Promise ? await known : known) ?? undefined;
     const refusal = refusalOf(hit, site);
     if (refusal !== null || !site) {
       outcomes.push({ status: 'invalid', message: refusal ?? 'unknown site' });
       continue;
     }
     outcomes.push(await processHit(db, hit, site, context.policy, state, context.visits));
+    // Written as they come rather than all at the end: rows kept until then would survive young GCs.
+    if (state.actions.length >= ACTION_FLUSH_ROWS) await flushActions(db, state, context);
   }
-  await insertActions.execute(db, state.actions, context.direct);
+  await flushActions(db, state, context);
   for (const key of state.pastDays) {
     const [siteId = '0', day = ''] = key.split(' ');
     await invalidateDay.execute(db, { siteId: Number(siteId), day, at: state.now });
@@ -397,6 +401,13 @@ export async function processHits(db: Db, hits: readonly Hit[], context: BatchCo
       // (Each batch copies what it loads, so the cached object is never changed afterwards.)
     },
   };
+}
+
+const ACTION_FLUSH_ROWS = 512;
+
+async function flushActions(db: Db, state: BatchState, context: BatchContext): Promise<void> {
+  await insertActions.execute(db, state.actions, context.direct);
+  state.actions.length = 0;
 }
 
 /** The visitor's latest visit from the batch or the cache; undefined when the store must be asked. */

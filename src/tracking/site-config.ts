@@ -105,6 +105,19 @@ export class SiteConfigCache {
     return result;
   }
 
+  /**
+   * One site's context, read from the cache without waiting when it is there
+   * (null: no such site); a promise when the store must be read first.
+   */
+  site(tenantKey: string, siteId: number, load: (missing: number[]) => Promise<Map<number, SiteContext>>): SiteContext | null | Promise<SiteContext | null> {
+    const entry = this.tenants.get(tenantKey);
+    if (entry && Date.now() - entry.loadedAt <= this.ttlMs) {
+      const site = entry.sites.get(siteId);
+      if (site !== undefined) return site;
+    }
+    return this.sites(tenantKey, [siteId], load).then((found) => found.get(siteId) ?? null);
+  }
+
   invalidate(tenantKey: string): void {
     this.tenants.delete(tenantKey);
   }
