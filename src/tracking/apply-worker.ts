@@ -13,7 +13,7 @@ import { describeError } from '../core/errors.js';
 import { dataPaths } from '../core/paths.js';
 import { StoreIdentityError, verifyStoreIdentity } from '../storage/store-identity.js';
 import { TenantStores, type TenantStoreTarget } from '../storage/tenant-stores.js';
-import { HitError, paramsOf, parseHit, type Hit } from './hit.js';
+import { HitError, paramsOf, paramsOfFlat, parseHit, type Hit } from './hit.js';
 import { markJournalApplied, processHits, type TrackingPolicy, type VisitSnapshot } from './hit-processor.js';
 import type { JournalLine } from './journal.js';
 import { SiteConfigCache, loadSiteContexts } from './site-config.js';
@@ -112,10 +112,10 @@ const RETRY_LIMIT = 5;
 function* hitsOf(batch: readonly QueuedHit[], tenant: ApplierTenant): Generator<Hit> {
   for (const entry of batch) {
     const line = JSON.parse(entry.line) as JournalLine;
-    const params = paramsOf(line.h);
+    const params = line.p ? paramsOfFlat(line.p) : line.h ? paramsOf(line.h) : null;
     if (!params) continue;
     try {
-      yield parseHit(line.h, params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds, checked: true });
+      yield parseHit(params, line.m, { customTimeWithoutTokenSeconds: tenant.customTimeWithoutTokenSeconds, checked: true });
     } catch (error) {
       // Checked before it was acknowledged; a hit that no longer parses is dropped.
       if (!(error instanceof HitError)) throw error;

@@ -5,7 +5,7 @@
  * journal; the restarted server applies what the killed one had not).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +111,39 @@ describe('crash safety', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+  it('applies a journal left by an earlier version, whose lines hold the raw hit (h) instead of decoded parameters', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'plura-legacy-journal-'));
+    try {
+      const setup = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+      const tenant = await setup.tenants.create({ slug: 'legacy', hosts: ['legacy.test'] });
+      await setup.withStore(tenant, (store) =>
+        createSite({ platform: setup, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
+      );
+      await setup.close();
+      const meta = { ip: '192.0.2.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', acceptLanguage: 'de', refererHeader: '', doNotTrack: false, receivedAt: Math.floor(Date.now() / 1000) };
+      const lines = [
+        { s: 1, t: 'legacy', c: tenant.createdAt, h: { q: 'idsite=1&rec=1&_id=00000000000000ee&url=https%3A%2F%2Fsite.example%2Fq&action_name=Caf%C3%A9' }, m: meta },
+        { s: 2, t: 'legacy', c: tenant.createdAt, h: { b: { idsite: 1, rec: 1, _id: '00000000000000ee', url: 'https://site.example/b' } }, m: meta },
+      ];
+      mkdirSync(join(dataDir, 'journal'), { recursive: true });
+      writeFileSync(join(dataDir, 'journal', '1.log'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+
+      const platform = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+      try {
+        await platform.tracking.start();
+        await platform.tracking.drain();
+        const actions = await platform.withStore(tenant, (store) =>
+          store.db.selectFrom('visit_action').innerJoin('action_name as u', 'u.id', 'visit_action.url_id').leftJoin('action_name as t', 't.id', 'visit_action.title_id').select(['u.name as url', 't.name as title']).orderBy('visit_action.id').execute(),
+        );
+        expect(actions).toEqual([
+          { url: 'https://site.example/q', title: 'Café' },
+          { url: 'https://site.example/b', title: null },
+        ]);
+      } finally {
+        await platform.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });

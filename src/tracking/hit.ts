@@ -12,9 +12,8 @@ export interface HitMeta {
 }
 
 /**
- * A hit as it arrived, kept for the journal (cheaper to store than its parsed
- * form): the query string and form body of a single request, or one entry of a
- * bulk request (a "?a=b&..." string or an object of parameters).
+ * A hit as it arrived: the query string and form body of a single request, or one
+ * entry of a bulk request (a "?a=b&..." string or an object of parameters).
  */
 export type HitSource = { readonly q: string; readonly f?: string } | { readonly b: unknown };
 
@@ -106,6 +105,23 @@ function withCharset(params: Map<string, string>, queries: readonly string[]): M
   return decoded;
 }
 
+/**
+ * Parameters as the journal keeps them: decoded, flat (name, value, name, value,
+ * ...), in order, and without `token_auth`: the token was checked on receipt, and
+ * the journal on disk never holds a credential.
+ */
+export function flatParams(params: ReadonlyMap<string, string>): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of params) if (name !== 'token_auth') flat.push(name, value);
+  return flat;
+}
+
+export function paramsOfFlat(flat: readonly string[]): Map<string, string> {
+  const params = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) params.set(flat[i]!, flat[i + 1]!);
+  return params;
+}
+
 /** The parameters of a hit source; null for a bulk entry that is neither a query string nor an object. */
 export function paramsOf(source: HitSource): Map<string, string> | null {
   if ('q' in source) {
@@ -137,7 +153,6 @@ export function paramsOf(source: HitSource): Map<string, string> | null {
 
 /** A tracking request that passed validation: typed, trimmed and bounded. */
 export interface Hit {
-  readonly source: HitSource;
   readonly siteId: number;
   readonly record: boolean;
   readonly params: ReadonlyMap<string, string>;
@@ -211,7 +226,6 @@ function parseCustomTime(raw: string, now: number): number {
  * Matomo: GET wins over POST for the same name; the caller merges in that order.
  */
 export function parseHit(
-  source: HitSource,
   params: ReadonlyMap<string, string>,
   meta: HitMeta,
   /** `checked`: the text was validated when the hit was accepted (the applier re-reading the journal). */
@@ -219,7 +233,7 @@ export function parseHit(
 ): Hit {
   if (params.size > MAX_PARAMS) throw new HitError(`Too many parameters (${params.size}); at most ${MAX_PARAMS}.`);
   if (!options.checked) validateText(params);
-  return buildHit(source, params, meta, options);
+  return buildHit(params, meta, options);
 }
 
 function validateText(params: ReadonlyMap<string, string>): void {
@@ -232,7 +246,7 @@ function validateText(params: ReadonlyMap<string, string>): void {
   }
 }
 
-function buildHit(source: HitSource, params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
+function buildHit(params: ReadonlyMap<string, string>, meta: HitMeta, options: { customTimeWithoutTokenSeconds: number }): Hit {
   const rawSite = params.get('idsite') ?? '';
   if (!/^\d+$/.test(rawSite.trim()) || Number(rawSite) < 1 || Number(rawSite) > 2 ** 31) {
     throw new HitError(`Invalid idSite: '${rawSite}'. It must be a positive site id of this tenant.`);
@@ -262,7 +276,6 @@ function buildHit(source: HitSource, params: ReadonlyMap<string, string>, meta: 
   if (url === '' && urlRef === '' && meta.refererHeader) url = meta.refererHeader;
 
   return {
-    source,
     siteId: Number(rawSite),
     record: params.get('rec') === '1',
     params,

@@ -19,8 +19,13 @@ export interface JournalLine {
   readonly s: number;
   readonly t: string;
   readonly c: string;
-  /** The hit as it arrived. */
-  readonly h: HitSource;
+  /**
+   * The hit's parameters, decoded (flatParams): the applier reads them without
+   * parsing a query string again.
+   */
+  readonly p?: readonly string[];
+  /** The hit as it arrived (journals written before `p` existed). */
+  readonly h?: HitSource;
   readonly m: HitMeta;
 }
 

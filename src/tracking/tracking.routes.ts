@@ -130,7 +130,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
         const params = paramsOf(source);
         if (!params) return 'A bulk entry must be a query string ("?idsite=1&rec=1&...") or an object of parameters.';
         try {
-          return parseHit(source, params, meta, options);
+          return parseHit(params, meta, options);
         } catch (error) {
           return error instanceof HitError ? error.message : 'Invalid tracking request.';
         }
@@ -162,7 +162,7 @@ export async function trackingRoutes(app: FastifyInstance, deps: TrackingDeps): 
     }
     let hit: Hit;
     try {
-      hit = parseHit(source, params, meta, options);
+      hit = parseHit(params, meta, options);
     } catch (error) {
       if (error instanceof HitError) return reply.code(400).type('text/plain; charset=utf-8').send(`${error.message}\n\n${NOTICE}`);
       throw error;

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { Tenant } from '../tenancy/tenant.js';
-import type { Hit } from './hit.js';
+import { flatParams, type Hit } from './hit.js';
 import { journalAppliedSeq, refusalOf, type HitOutcome } from './hit-processor.js';
 import { TrackingJournal, type JournalLine, type JournalRecord } from './journal.js';
 import { SiteConfigCache, loadSiteContexts, type SiteContext } from './site-config.js';
@@ -290,7 +290,7 @@ export class TrackingWriter {
     const firstSeq = journal.reserve(accepted.length);
     const lines = accepted.map((hit, index) => {
       // `s` first: the applier reads it without parsing the line.
-      const line: JournalLine = { s: firstSeq + index, t: tenant.slug, c: tenant.createdAt, h: hit.source, m: hit.meta };
+      const line: JournalLine = { s: firstSeq + index, t: tenant.slug, c: tenant.createdAt, p: flatParams(hit.params), m: hit.meta };
       return JSON.stringify(line);
     });
     this.queued += accepted.length;
