@@ -116,4 +116,13 @@ export const trackingMigrations: readonly Migration[] = [
       await db.schema.alterTable('visit_action').addColumn('product_price', 'double precision').execute();
     },
   },
+  {
+    // Every reader of actions comes through their visits (the archiver joins a day's
+    // visits to their actions; Live reads a visit's actions): a second index on each
+    // action row cost the tracking writer more than it saved anyone.
+    name: '2026-11-23-06-drop-action-site-time-index',
+    async up(db) {
+      await db.schema.dropIndex('visit_action_site_time').ifExists().execute();
+    },
+  },
 ];
