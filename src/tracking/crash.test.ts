@@ -14,6 +14,7 @@ import { Agent, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { openPlatform } from '../platform/platform.js';
 import { createSite } from '../sites/sites-access.service.js';
+import type { Tenant } from '../tenancy/tenant.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,16 +40,25 @@ function hit(port: number, agent: Agent, n: number): Promise<number> {
   });
 }
 
+/** A data directory with one tenant (host <slug>.test) and one site, and no platform left open. */
+async function tenantWithSite(dataDir: string, slug: string): Promise<Tenant> {
+  const setup = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
+  try {
+    const tenant = await setup.tenants.create({ slug, hosts: [`${slug}.test`] });
+    await setup.withStore(tenant, (store) =>
+      createSite({ platform: setup, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
+    );
+    return tenant;
+  } finally {
+    await setup.close();
+  }
+}
+
 describe('crash safety', () => {
   it('loses no acknowledged hit when the server is killed with SIGKILL', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'plura-crash-'));
     try {
-      const setup = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
-      const tenant = await setup.tenants.create({ slug: 'crash', hosts: ['crash.test'] });
-      await setup.withStore(tenant, (store) =>
-        createSite({ platform: setup, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
-      );
-      await setup.close();
+      await tenantWithSite(dataDir, 'crash');
 
       const port = await freePort();
       const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
@@ -114,12 +124,7 @@ describe('crash safety', () => {
   it('applies a journal left by an earlier version, whose lines hold the raw hit (h) instead of decoded parameters', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'plura-legacy-journal-'));
     try {
-      const setup = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });
-      const tenant = await setup.tenants.create({ slug: 'legacy', hosts: ['legacy.test'] });
-      await setup.withStore(tenant, (store) =>
-        createSite({ platform: setup, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }, { name: 'site', urls: ['https://site.example'] }),
-      );
-      await setup.close();
+      const tenant = await tenantWithSite(dataDir, 'legacy');
       const meta = { ip: '192.0.2.1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', acceptLanguage: 'de', refererHeader: '', doNotTrack: false, receivedAt: Math.floor(Date.now() / 1000) };
       const lines = [
         { s: 1, t: 'legacy', c: tenant.createdAt, h: { q: 'idsite=1&rec=1&_id=00000000000000ee&url=https%3A%2F%2Fsite.example%2Fq&action_name=Caf%C3%A9' }, m: meta },
