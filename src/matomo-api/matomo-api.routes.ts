@@ -6,6 +6,7 @@ import { auditLogApi } from '../audit/audit-log.api.js';
 import { withRequestContext, type RequestAuth, type RequestContextDeps } from '../http/request-context.js';
 import { sitesManagerApi } from '../sites/sites-manager.api.js';
 import { liveApi } from '../tracking/live.api.js';
+import { actionsApi, customDimensionsApi, devicesDetectionApi, eventsApi, goalsReportsApi, referrersApi, reportMetadata, resolutionApi, userCountryApi, userLanguageApi, visitsSummaryApi, visitTimeApi } from '../reports/reports.api.js';
 import type { MatomoCall, MatomoModule } from './method.js';
 import { parseMatomoParams, parseMatomoQueryString } from './params.js';
 import { parseMatomoFormat, renderMatomoError, renderMatomoResult, type MatomoFormat, type MatomoValue, type RenderedResponse } from './render.js';
@@ -20,6 +21,10 @@ const apiModule: MatomoModule = {
   },
   async getPiwikVersion(call) {
     return apiModule['getMatomoVersion']?.(call) ?? null;
+  },
+  async getReportMetadata({ ctx }) {
+    authorizeSomeSite(ctx, 'view_reports');
+    return reportMetadata();
   },
   async getIpFromHeader({ ctx }) {
     authorizeSomeSite(ctx, 'view_reports');
@@ -48,6 +53,17 @@ const modules: Readonly<Record<string, MatomoModule>> = {
   SitesManager: sitesManagerApi,
   AuditLog: auditLogApi,
   Live: liveApi,
+  VisitsSummary: visitsSummaryApi,
+  Actions: actionsApi,
+  Referrers: referrersApi,
+  DevicesDetection: devicesDetectionApi,
+  Resolution: resolutionApi,
+  UserLanguage: userLanguageApi,
+  UserCountry: userCountryApi,
+  VisitTime: visitTimeApi,
+  Events: eventsApi,
+  Goals: goalsReportsApi,
+  CustomDimensions: customDimensionsApi,
 };
 
 async function callMethod(call: MatomoCall): Promise<MatomoValue> {

@@ -230,3 +230,23 @@ export function subPeriods(range: Period, today: string): Period[] {
   }
   return result;
 }
+
+/** Offset of a time zone from UTC at a given instant, in seconds. */
+export function offsetSeconds(timezone: string, atMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(atMs);
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return (Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(atMs / 1000) * 1000) / 1000;
+}
+
+/** Unix seconds of local midnight starting `day` in the time zone (the offset is read at that midnight, not at UTC's). */
+function localMidnight(timezone: string, day: string): number {
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
+  if (Number.isNaN(midnightUtc)) throw new PluraError('invalid_input', `The date '${day}' is not a correct date.`);
+  const guess = midnightUtc - offsetSeconds(timezone, midnightUtc) * 1000;
+  return midnightUtc / 1000 - offsetSeconds(timezone, guess);
+}
+
+/** [start, end) in unix seconds of a calendar day in the site's time zone. */
+export function dayRange(timezone: string, day: string): [number, number] {
+  return [localMidnight(timezone, day), localMidnight(timezone, addDays(day, 1))];
+}

@@ -1,4 +1,4 @@
-import type { Migration } from '../storage/migrations.js';
+import { autoIncrementPrimaryKey, type Migration } from '../storage/migrations.js';
 
 export const reportsMigrations: readonly Migration[] = [
   {
@@ -10,6 +10,32 @@ export const reportsMigrations: readonly Migration[] = [
         .addColumn('day', 'text', (c) => c.notNull())
         .addColumn('invalidated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('archive_invalidation_pk', ['site_id', 'day'])
+        .execute();
+    },
+  },
+  {
+    name: '2026-11-23-07-archives',
+    async up(db, dialect) {
+      await db.schema.alterTable('archive_invalidation').addColumn('version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema
+        .createTable('archive')
+        .addColumn('id', 'integer', autoIncrementPrimaryKey(dialect))
+        .addColumn('site_id', 'integer', (c) => c.notNull())
+        .addColumn('period', 'text', (c) => c.notNull())
+        .addColumn('date1', 'text', (c) => c.notNull())
+        .addColumn('date2', 'text', (c) => c.notNull())
+        .addColumn('segment', 'text', (c) => c.notNull())
+        .addColumn('mark', 'bigint', (c) => c.notNull())
+        .addColumn('built_at', 'bigint', (c) => c.notNull())
+        .addColumn('complete', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('archive_key').unique().on('archive').columns(['site_id', 'period', 'date1', 'segment']).execute();
+      await db.schema
+        .createTable('archive_record')
+        .addColumn('archive_id', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('value', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+        .addPrimaryKeyConstraint('archive_record_pk', ['archive_id', 'name'])
         .execute();
     },
   },

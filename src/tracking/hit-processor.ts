@@ -270,8 +270,8 @@ const updateVisit = new PreparedQuery<TenantDatabase, { id: number; lastAt: numb
 const invalidateDay = new PreparedQuery<TenantDatabase, { siteId: number; day: string; at: number }, never>(['siteId', 'day', 'at'], (db, p) =>
   db
     .insertInto('archive_invalidation')
-    .values({ site_id: p.siteId, day: p.day, invalidated_at: p.at })
-    .onConflict((oc) => oc.columns(['site_id', 'day']).doUpdateSet({ invalidated_at: p.at })),
+    .values({ site_id: p.siteId, day: p.day, invalidated_at: p.at, version: 1 })
+    .onConflict((oc) => oc.columns(['site_id', 'day']).doUpdateSet((eb) => ({ invalidated_at: p.at, version: eb('archive_invalidation.version', '+', 1) }))),
 );
 
 const selectName = new PreparedQuery<TenantDatabase, { hash: string }, { id: number }>(['hash'], (db, p) => db.selectFrom('action_name').select('id').where('hash', '=', p.hash));

@@ -5,26 +5,10 @@ import { authorize, requireSitesExist } from '../access/users.service.js';
 import type { MatomoModule } from '../matomo-api/method.js';
 import { requireSiteId } from '../matomo-api/method.js';
 import type { MatomoValue } from '../matomo-api/render.js';
-
-/** Offset of a time zone from UTC at a given instant, in seconds. */
-function offsetSeconds(timezone: string, atMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(atMs);
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return (Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(atMs / 1000) * 1000) / 1000;
-}
+import { dayRange } from '../reports/periods.js';
 
 function todayIn(timezone: string, nowMs: number): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(nowMs);
-}
-
-/** [start, end) in unix seconds of a calendar day in the site's time zone. */
-export function dayRange(timezone: string, day: string): [number, number] {
-  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
-  if (Number.isNaN(midnightUtc)) throw new PluraError('invalid_input', `The date '${day}' is not a correct date.`);
-  const start = midnightUtc / 1000 - offsetSeconds(timezone, midnightUtc);
-  const nextUtc = midnightUtc + 86_400_000;
-  const end = nextUtc / 1000 - offsetSeconds(timezone, nextUtc);
-  return [start, end];
 }
 
 function resolveDay(raw: string, timezone: string): string {

@@ -1,0 +1,654 @@
+import type { Kysely } from 'kysely';
+import type { TenantDatabase } from '../storage/tenant-database.js';
+import { sumIntoParents, sortForArchive, truncateTable, type NumericRecord, type ReportRow, type ReportTable } from './datatable.js';
+import { dayRange, offsetSeconds } from './periods.js';
+import { segmentMatches, type Segment, type SegmentSubject, type SegmentValue } from './segments.js';
+
+/**
+ * Builds one day's archive of one site from raw visits, actions and conversions:
+ * every record in one pass over the day's visits (read page by page, so a large
+ * day never sits in memory whole and other requests get their turn).
+ */
+
+export type RecordValue = NumericRecord | ReportTable | string[];
+export type Records = Map<string, RecordValue>;
+
+export interface DaySite {
+  readonly id: number;
+  readonly timezone: string;
+}
+
+export interface BuildLimits {
+  /** Rows kept per table; subtables keep maxSubRows. */
+  readonly maxRows: number;
+  readonly maxSubRows: number;
+}
+
+interface VisitRow {
+  id: number;
+  visitor_id: string;
+  user_id: string | null;
+  visit_number: number;
+  first_action_at: number;
+  last_action_at: number;
+  actions: number;
+  goals_converted: number;
+  referrer_type: string;
+  referrer_name: string;
+  referrer_keyword: string;
+  referrer_url: string;
+  device_type: string;
+  device_brand: string;
+  device_model: string;
+  os_name: string;
+  os_version: string;
+  browser_name: string;
+  browser_version: string;
+  language: string;
+  country: string;
+  region: string;
+  city: string;
+  resolution: string;
+  local_time: string;
+  custom_json: string | null;
+}
+
+interface ActionRow {
+  visit_id: number;
+  at: number;
+  type: string;
+  url: string | null;
+  title: string | null;
+  search_keyword: string | null;
+  search_category: string | null;
+  event_category: string | null;
+  event_action: string | null;
+  event_name: string | null;
+  event_value: number | null;
+  content_name: string | null;
+  content_piece: string | null;
+  content_target: string | null;
+  content_interaction: string | null;
+  custom_json: string | null;
+}
+
+interface ConversionRow {
+  visit_id: number;
+  goal_id: number;
+  revenue: number;
+  items_json: string | null;
+}
+
+const PAGE = 2000;
+
+/** Matomo's referrer type ids and labels. */
+export const referrerTypes: Readonly<Record<string, { id: number; label: string; segment: string }>> = {
+  direct: { id: 1, label: 'Direct Entry', segment: 'direct' },
+  search: { id: 2, label: 'Search Engines', segment: 'search' },
+  website: { id: 3, label: 'Websites', segment: 'website' },
+  campaign: { id: 6, label: 'Campaigns', segment: 'campaign' },
+  social: { id: 7, label: 'Social Networks', segment: 'social' },
+};
+
+export const UNKNOWN = 'Unknown';
+export const NO_TITLE = 'Page Name not defined';
+export const NO_KEYWORD = 'Keyword not defined';
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+
+function languageName(code: string): string {
+  if (code === '') return UNKNOWN;
+  try {
+    return languageNames.of(code) ?? UNKNOWN;
+  } catch {
+    return UNKNOWN;
+  }
+}
+
+export function countryName(code: string): string {
+  if (!/^[a-z]{2}$/.test(code) || code === 'xx') return UNKNOWN;
+  try {
+    return regionNames.of(code.toUpperCase()) ?? UNKNOWN;
+  } catch {
+    return UNKNOWN;
+  }
+}
+
+const capitalize = (text: string): string => (text === '' ? text : text[0]!.toUpperCase() + text.slice(1));
+
+/** A URL's path as Matomo's page report nests it: folders, then the page (`/index` for an empty one). */
+export function urlPath(url: string): { folders: string[]; page: string } {
+  let rest = url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const slash = rest.search(/[/?#]/);
+  rest = slash < 0 ? '' : rest.slice(slash);
+  if (rest.startsWith('?') || rest.startsWith('#')) rest = `/${rest}`;
+  const parts = rest.split('/').slice(1);
+  const last = parts.pop() ?? '';
+  // Matomo nests at most a few levels (action_url_category_delimiter depth).
+  const folders = parts.filter((part) => part !== '').slice(0, 5);
+  return { folders, page: last === '' || last.startsWith('?') || last.startsWith('#') ? `/index${last}` : `/${last}` };
+}
+
+function hostOf(url: string): string {
+  const match = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^/?#:]+)/i.exec(url);
+  return (match?.[1] ?? '').toLowerCase().replace(/^www\./, '');
+}
+
+function withoutScheme(url: string): string {
+  return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+}
+
+function parseCustom(json: string | null): Record<string, unknown> {
+  if (!json) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A table under construction: rows by label, with what distinct counts need. */
+class TableBuilder {
+  readonly rows = new Map<string, BuildRow>();
+
+  constructor(private readonly countVisitors: boolean) {}
+
+  row(label: string, extra?: Record<string, string | number>): BuildRow {
+    let row = this.rows.get(label);
+    if (!row) {
+      row = { row: { label, columns: {}, ...(extra ? { extra } : {}) }, lastVisit: -1, visitors: this.countVisitors ? new Set() : null, sub: null };
+      this.rows.set(label, row);
+    }
+    return row;
+  }
+
+  sub(parent: BuildRow): TableBuilder {
+    parent.sub ??= new TableBuilder(this.countVisitors);
+    return parent.sub;
+  }
+
+  table(): ReportTable {
+    return [...this.rows.values()].map((built) => {
+      if (built.visitors) built.row.columns['nb_uniq_visitors'] = built.visitors.size;
+      if (built.sub) built.row.subtable = built.sub.table();
+      return built.row;
+    });
+  }
+}
+
+interface BuildRow {
+  row: ReportRow;
+  lastVisit: number;
+  visitors: Set<string> | null;
+  sub: TableBuilder | null;
+}
+
+function add(columns: Record<string, number>, name: string, value: number): void {
+  columns[name] = (columns[name] ?? 0) + value;
+}
+
+/** The visit's share of a row's visit metrics, once per visit and row. */
+function addVisit(built: BuildRow, visit: VisitRow): void {
+  if (built.lastVisit === visit.id) return;
+  built.lastVisit = visit.id;
+  built.visitors?.add(visit.visitor_id);
+  const c = built.row.columns;
+  add(c, 'nb_visits', 1);
+  add(c, 'nb_actions', visit.actions);
+  c['max_actions'] = Math.max(c['max_actions'] ?? 0, visit.actions);
+  add(c, 'sum_visit_length', visit.last_action_at - visit.first_action_at);
+  add(c, 'bounce_count', visit.actions <= 1 ? 1 : 0);
+  add(c, 'nb_visits_converted', visit.goals_converted > 0 ? 1 : 0);
+}
+
+/** An action's hit on a row: nb_hits always, nb_visits once per visit. */
+function addHit(built: BuildRow, visit: VisitRow): void {
+  add(built.row.columns, 'nb_hits', 1);
+  if (built.lastVisit !== visit.id) {
+    built.lastVisit = visit.id;
+    built.visitors?.add(visit.visitor_id);
+    add(built.row.columns, 'nb_visits', 1);
+  }
+}
+
+const ACTION_TYPE: Readonly<Record<string, string>> = { pageview: 'pageviews', download: 'downloads', outlink: 'outlinks', search: 'search', event: 'events', content_impression: 'contents', content_interaction: 'contents', custom: 'pageviews' };
+
+function subjectOf(visit: VisitRow, visitCustom: Record<string, unknown>, action: ActionRow | null, actionCustom: Record<string, unknown>, goals: readonly number[], hours: { server: number; local: number }): SegmentSubject {
+  return {
+    value(name: string): SegmentValue {
+      switch (name) {
+        case 'visitorId': return visit.visitor_id;
+        case 'userId': return visit.user_id;
+        case 'visitorType': return visit.visit_number > 1 ? 'returning' : 'new';
+        case 'visitCount': return visit.visit_number;
+        case 'visitConverted': return visit.goals_converted > 0 ? 1 : 0;
+        case 'actions': return visit.actions;
+        case 'visitDuration': return visit.last_action_at - visit.first_action_at;
+        case 'visitServerHour': return hours.server;
+        case 'visitLocalHour': return hours.local;
+        case 'referrerType': return visit.referrer_type;
+        case 'referrerName': return visit.referrer_name;
+        case 'referrerKeyword': return visit.referrer_keyword;
+        case 'referrerUrl': return visit.referrer_url;
+        case 'deviceType': return visit.device_type;
+        case 'deviceBrand': return visit.device_brand;
+        case 'deviceModel': return visit.device_model;
+        case 'operatingSystemName': return visit.os_name;
+        case 'operatingSystemVersion': return visit.os_version;
+        case 'browserName': return visit.browser_name;
+        case 'browserVersion': return visit.browser_version;
+        case 'languageCode': return visit.language;
+        case 'countryCode': return visit.country;
+        case 'regionCode': return visit.region;
+        case 'city': return visit.city;
+        case 'resolution': return visit.resolution;
+        case 'pageUrl': return action && (action.type === 'pageview' || action.type === 'custom') ? action.url : null;
+        case 'pageTitle': return action && (action.type === 'pageview' || action.type === 'custom') ? action.title : null;
+        case 'downloadUrl': return action?.type === 'download' ? action.url : null;
+        case 'outlinkUrl': return action?.type === 'outlink' ? action.url : null;
+        case 'siteSearchKeyword': return action?.search_keyword ?? null;
+        case 'siteSearchCategory': return action?.search_category ?? null;
+        case 'actionType': return action ? (ACTION_TYPE[action.type] ?? action.type) : null;
+        case 'eventCategory': return action?.event_category ?? null;
+        case 'eventAction': return action?.event_action ?? null;
+        case 'eventName': return action?.event_name ?? null;
+        case 'eventValue': return action?.event_value ?? null;
+        case 'contentName': return action?.content_name ?? null;
+        case 'contentPiece': return action?.content_piece ?? null;
+        case 'contentTarget': return action?.content_target ?? null;
+        case 'contentInteraction': return action?.content_interaction ?? null;
+        default: {
+          // dimensionN: the action's value, else the visit's.
+          const value = actionCustom[name] ?? visitCustom[name];
+          return typeof value === 'string' || typeof value === 'number' ? value : null;
+        }
+      }
+    },
+    values(name: string): readonly SegmentValue[] {
+      return name === 'visitConvertedGoalId' ? goals : [];
+    },
+  };
+}
+
+/** Hour of the day in the site's time zone, without Intl per visit unless the day changes its offset (DST). */
+function hourClock(timezone: string, start: number, end: number): (at: number) => number {
+  const offsetStart = offsetSeconds(timezone, start * 1000);
+  const offsetEnd = offsetSeconds(timezone, (end - 1) * 1000);
+  if (offsetStart === offsetEnd) return (at) => Math.floor((((at + offsetStart) % 86_400) + 86_400) % 86_400 / 3600);
+  return (at) => Math.floor((((at + offsetSeconds(timezone, at * 1000)) % 86_400) + 86_400) % 86_400 / 3600);
+}
+
+/** Builds every record of one site's day, for all visits or a segment's. */
+export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: string, segment: Segment | null, limits: BuildLimits): Promise<Records> {
+  const [start, end] = dayRange(site.timezone, day);
+  const hourOf = hourClock(site.timezone, start, end);
+
+  const summary: NumericRecord = { nb_visits: 0, nb_actions: 0, nb_uniq_visitors: 0, nb_users: 0, bounce_count: 0, sum_visit_length: 0, max_actions: 0, nb_visits_converted: 0 };
+  const actionsSummary: NumericRecord = { nb_pageviews: 0, nb_uniq_pageviews: 0, nb_downloads: 0, nb_uniq_downloads: 0, nb_outlinks: 0, nb_uniq_outlinks: 0, nb_searches: 0, nb_keywords: 0 };
+  const goalsSummary: NumericRecord = { nb_conversions: 0, nb_visits_converted: 0, revenue: 0 };
+  const visitors = new Set<string>();
+  const users = new Set<string>();
+  const keywords = new Set<string>();
+
+  const tables = {
+    pageUrls: new TableBuilder(true),
+    pageTitles: new TableBuilder(true),
+    outlinks: new TableBuilder(true),
+    downloads: new TableBuilder(true),
+    siteSearch: new TableBuilder(true),
+    referrerType: new TableBuilder(true),
+    referrerAll: new TableBuilder(true),
+    websites: new TableBuilder(true),
+    searchEngines: new TableBuilder(true),
+    keywords: new TableBuilder(true),
+    campaigns: new TableBuilder(true),
+    socials: new TableBuilder(true),
+    deviceType: new TableBuilder(true),
+    deviceBrand: new TableBuilder(true),
+    deviceModel: new TableBuilder(true),
+    osFamilies: new TableBuilder(true),
+    osVersions: new TableBuilder(true),
+    browsers: new TableBuilder(true),
+    browserVersions: new TableBuilder(true),
+    resolution: new TableBuilder(true),
+    language: new TableBuilder(true),
+    languageCode: new TableBuilder(true),
+    country: new TableBuilder(true),
+    localTime: new TableBuilder(true),
+    serverTime: new TableBuilder(true),
+    eventCategory: new TableBuilder(true),
+    eventAction: new TableBuilder(true),
+    eventName: new TableBuilder(true),
+    goals: new TableBuilder(false),
+    itemsSku: new TableBuilder(false),
+  };
+  const customVisit = new Map<string, TableBuilder>();
+  const customAction = new Map<string, TableBuilder>();
+  const custom = (map: Map<string, TableBuilder>, index: string): TableBuilder => {
+    let table = map.get(index);
+    if (!table) {
+      table = new TableBuilder(true);
+      map.set(index, table);
+    }
+    return table;
+  };
+
+  let lastAt = -1;
+  let lastId = 0;
+  for (;;) {
+    const visits = (await db
+      .selectFrom('visit')
+      .select(['id', 'visitor_id', 'user_id', 'visit_number', 'first_action_at', 'last_action_at', 'actions', 'goals_converted', 'referrer_type', 'referrer_name', 'referrer_keyword', 'referrer_url', 'device_type', 'device_brand', 'device_model', 'os_name', 'os_version', 'browser_name', 'browser_version', 'language', 'country', 'region', 'city', 'resolution', 'local_time', 'custom_json'])
+      .where('site_id', '=', site.id)
+      .where('last_action_at', '>=', start)
+      .where('last_action_at', '<', end)
+      .where((eb) => eb.or([eb('last_action_at', '>', lastAt), eb.and([eb('last_action_at', '=', lastAt), eb('id', '>', lastId)])]))
+      .orderBy('last_action_at')
+      .orderBy('id')
+      .limit(PAGE)
+      .execute()) as VisitRow[];
+    if (visits.length === 0) break;
+    const last = visits[visits.length - 1]!;
+    lastAt = Number(last.last_action_at);
+    lastId = last.id;
+    const ids = visits.map((v) => v.id);
+    const actionRows = (await db
+      .selectFrom('visit_action')
+      .leftJoin('action_name as u', 'u.id', 'visit_action.url_id')
+      .leftJoin('action_name as t', 't.id', 'visit_action.title_id')
+      .select(['visit_action.visit_id', 'visit_action.at', 'visit_action.type', 'u.name as url', 't.name as title', 'visit_action.search_keyword', 'visit_action.search_category', 'visit_action.event_category', 'visit_action.event_action', 'visit_action.event_name', 'visit_action.event_value', 'visit_action.content_name', 'visit_action.content_piece', 'visit_action.content_target', 'visit_action.content_interaction', 'visit_action.custom_json'])
+      .where('visit_action.visit_id', 'in', ids)
+      .orderBy('visit_action.visit_id')
+      .orderBy('visit_action.at')
+      .orderBy('visit_action.id')
+      .execute()) as ActionRow[];
+    const conversionRows = (await db.selectFrom('conversion').select(['visit_id', 'goal_id', 'revenue', 'items_json']).where('visit_id', 'in', ids).execute()) as ConversionRow[];
+    const actionsByVisit = new Map<number, ActionRow[]>();
+    for (const action of actionRows) {
+      let list = actionsByVisit.get(action.visit_id);
+      if (!list) actionsByVisit.set(action.visit_id, (list = []));
+      list.push(action);
+    }
+    const conversionsByVisit = new Map<number, ConversionRow[]>();
+    for (const conversion of conversionRows) {
+      let list = conversionsByVisit.get(conversion.visit_id);
+      if (!list) conversionsByVisit.set(conversion.visit_id, (list = []));
+      list.push(conversion);
+    }
+
+    for (const rawVisit of visits) {
+      const visit: VisitRow = { ...rawVisit, first_action_at: Number(rawVisit.first_action_at), last_action_at: Number(rawVisit.last_action_at) };
+      const actions = actionsByVisit.get(visit.id) ?? [];
+      const conversions = conversionsByVisit.get(visit.id) ?? [];
+      const visitCustom = parseCustom(visit.custom_json);
+      const localHour = /^\d{2}:/.test(visit.local_time) ? Number(visit.local_time.slice(0, 2)) : -1;
+      const hours = { server: hourOf(visit.first_action_at), local: localHour };
+      const goalIds = conversions.filter((c) => c.goal_id >= 0).map((c) => c.goal_id);
+
+      // Which of the visit's actions the segment keeps; the visit counts when any does.
+      let included: ActionRow[] = actions;
+      if (segment) {
+        const none = {};
+        if (actions.length === 0) {
+          if (!segmentMatches(segment, subjectOf(visit, visitCustom, null, none, goalIds, hours))) continue;
+        } else {
+          included = actions.filter((action) => segmentMatches(segment, subjectOf(visit, visitCustom, action, parseCustom(action.custom_json), goalIds, hours)));
+          if (included.length === 0) continue;
+        }
+      }
+
+      // Visit metrics
+      const duration = visit.last_action_at - visit.first_action_at;
+      const bounce = visit.actions <= 1 ? 1 : 0;
+      summary['nb_visits']! += 1;
+      summary['nb_actions']! += visit.actions;
+      summary['bounce_count']! += bounce;
+      summary['sum_visit_length']! += duration;
+      summary['max_actions'] = Math.max(summary['max_actions']!, visit.actions);
+      summary['nb_visits_converted']! += visit.goals_converted > 0 ? 1 : 0;
+      visitors.add(visit.visitor_id);
+      if (visit.user_id) users.add(visit.user_id);
+
+      const referrer = referrerTypes[visit.referrer_type] ?? referrerTypes['direct']!;
+      const typeRow = tables.referrerType.row(referrer.label, { referer_type: referrer.id, referrerTypeSegment: referrer.segment });
+      addVisit(typeRow, visit);
+      const name = visit.referrer_name || (visit.referrer_type === 'direct' ? referrer.label : UNKNOWN);
+      if (visit.referrer_type !== 'direct') addVisit(tables.referrerType.sub(typeRow).row(name), visit);
+      addVisit(tables.referrerAll.row(name, { referer_type: referrer.id }), visit);
+      const keyword = visit.referrer_keyword || NO_KEYWORD;
+      switch (visit.referrer_type) {
+        case 'website': {
+          const row = tables.websites.row(name);
+          addVisit(row, visit);
+          if (visit.referrer_url) addVisit(tables.websites.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), visit);
+          break;
+        }
+        case 'search': {
+          const engine = tables.searchEngines.row(name);
+          addVisit(engine, visit);
+          addVisit(tables.searchEngines.sub(engine).row(keyword), visit);
+          const word = tables.keywords.row(keyword);
+          addVisit(word, visit);
+          addVisit(tables.keywords.sub(word).row(name), visit);
+          break;
+        }
+        case 'campaign': {
+          const row = tables.campaigns.row(name);
+          addVisit(row, visit);
+          addVisit(tables.campaigns.sub(row).row(keyword), visit);
+          break;
+        }
+        case 'social': {
+          const row = tables.socials.row(name);
+          addVisit(row, visit);
+          if (visit.referrer_url) addVisit(tables.socials.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), visit);
+          break;
+        }
+      }
+
+      addVisit(tables.deviceType.row(visit.device_type && visit.device_type !== 'unknown' ? capitalize(visit.device_type) : UNKNOWN, { segmentValue: visit.device_type }), visit);
+      addVisit(tables.deviceBrand.row(visit.device_brand || UNKNOWN, { segmentValue: visit.device_brand }), visit);
+      addVisit(tables.deviceModel.row(visit.device_brand || visit.device_model ? `${visit.device_brand || UNKNOWN} - ${visit.device_model || UNKNOWN}` : UNKNOWN, { segmentValue: visit.device_model }), visit);
+      addVisit(tables.osFamilies.row(visit.os_name || UNKNOWN, { segmentValue: visit.os_name }), visit);
+      addVisit(tables.osVersions.row(visit.os_name ? `${visit.os_name} ${visit.os_version}`.trim() : UNKNOWN, { segmentValue: visit.os_name, segmentVersion: visit.os_version }), visit);
+      addVisit(tables.browsers.row(visit.browser_name || UNKNOWN, { segmentValue: visit.browser_name }), visit);
+      addVisit(tables.browserVersions.row(visit.browser_name ? `${visit.browser_name} ${visit.browser_version}`.trim() : UNKNOWN, { segmentValue: visit.browser_name, segmentVersion: visit.browser_version }), visit);
+      addVisit(tables.resolution.row(visit.resolution || UNKNOWN, { segmentValue: visit.resolution }), visit);
+      const languageCode = visit.language.split('-')[0] ?? '';
+      addVisit(tables.language.row(languageName(languageCode), { segmentValue: languageCode }), visit);
+      addVisit(tables.languageCode.row(visit.language ? `${languageName(visit.language)} - ${visit.language}` : UNKNOWN, { segmentValue: visit.language }), visit);
+      addVisit(tables.country.row(countryName(visit.country), { code: visit.country || 'xx', segmentValue: visit.country }), visit);
+      if (hours.local >= 0) addVisit(tables.localTime.row(`${hours.local}h`, { segmentValue: hours.local }), visit);
+      addVisit(tables.serverTime.row(`${hours.server}h`, { segmentValue: hours.server }), visit);
+      for (const [key, value] of Object.entries(visitCustom)) {
+        const index = /^dimension(\d+)$/.exec(key)?.[1];
+        if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addVisit(custom(customVisit, index).row(String(value)), visit);
+      }
+
+      // Goals and ecommerce
+      let converted = false;
+      for (const conversion of conversions) {
+        if (conversion.goal_id < 0) continue; // an abandoned cart is no conversion
+        converted = true;
+        goalsSummary['nb_conversions']! += 1;
+        goalsSummary['revenue']! += Number(conversion.revenue);
+        const goal = tables.goals.row(String(conversion.goal_id));
+        add(goal.row.columns, 'nb_conversions', 1);
+        add(goal.row.columns, 'revenue', Number(conversion.revenue));
+        if (goal.lastVisit !== visit.id) {
+          goal.lastVisit = visit.id;
+          add(goal.row.columns, 'nb_visits_converted', 1);
+        }
+        if (conversion.goal_id === 0 && conversion.items_json) {
+          const items: unknown = JSON.parse(conversion.items_json);
+          if (!Array.isArray(items)) continue;
+          for (const item of items) {
+            if (!Array.isArray(item)) continue;
+            const sku = String(item[0] ?? '');
+            const price = Number(item[3] ?? 0) || 0;
+            const quantity = Number(item[4] ?? 1) || 1;
+            const row = tables.itemsSku.row(sku || UNKNOWN, { name: String(item[1] ?? '') });
+            add(row.row.columns, 'revenue', price * quantity);
+            add(row.row.columns, 'quantity', quantity);
+            add(row.row.columns, 'orders', 1);
+            if (row.lastVisit !== visit.id) {
+              row.lastVisit = visit.id;
+              add(row.row.columns, 'nb_visits', 1);
+            }
+          }
+        }
+      }
+      if (converted) goalsSummary['nb_visits_converted']! += 1;
+
+      // Actions: pages (with time spent until the next pageview, entry and exit), links, searches, events.
+      const pageviews = actions.filter((a) => a.type === 'pageview' || a.type === 'custom');
+      const entry = pageviews[0];
+      const exit = pageviews[pageviews.length - 1];
+      const lastAction = actions[actions.length - 1];
+      const includedSet = included === actions ? null : new Set(included);
+      const nextPageviewAt = new Map<ActionRow, number>();
+      for (let i = 0; i < pageviews.length; i += 1) nextPageviewAt.set(pageviews[i]!, pageviews[i + 1]?.at ?? visit.last_action_at);
+      for (const action of actions) {
+        if (includedSet && !includedSet.has(action)) continue;
+        switch (action.type) {
+          case 'pageview':
+          case 'custom': {
+            actionsSummary['nb_pageviews']! += 1;
+            const spent = Math.max(0, (nextPageviewAt.get(action) ?? visit.last_action_at) - action.at);
+            const url = action.url ?? '';
+            const { folders, page } = urlPath(url);
+            let table = tables.pageUrls;
+            for (const folder of folders) table = table.sub(table.row(folder));
+            const pageRow = table.row(page, { url });
+            const firstHit = pageRow.lastVisit !== visit.id;
+            addHit(pageRow, visit);
+            if (firstHit) actionsSummary['nb_uniq_pageviews']! += 1;
+            add(pageRow.row.columns, 'sum_time_spent', spent);
+            const titleRow = tables.pageTitles.row(action.title?.trim() || NO_TITLE);
+            addHit(titleRow, visit);
+            add(titleRow.row.columns, 'sum_time_spent', spent);
+            for (const row of [pageRow, titleRow]) {
+              if (action === entry) {
+                add(row.row.columns, 'entry_nb_visits', 1);
+                add(row.row.columns, 'entry_nb_actions', visit.actions);
+                add(row.row.columns, 'entry_sum_visit_length', duration);
+                add(row.row.columns, 'entry_bounce_count', bounce);
+              }
+              if (action === exit) add(row.row.columns, 'exit_nb_visits', 1);
+            }
+            break;
+          }
+          case 'outlink':
+          case 'download': {
+            const url = action.url ?? '';
+            const table = action.type === 'outlink' ? tables.outlinks : tables.downloads;
+            const hostRow = table.row(hostOf(url) || UNKNOWN);
+            const leaf = table.sub(hostRow).row(withoutScheme(url), { url });
+            const firstHit = leaf.lastVisit !== visit.id;
+            addHit(leaf, visit);
+            actionsSummary[action.type === 'outlink' ? 'nb_outlinks' : 'nb_downloads']! += 1;
+            if (firstHit) actionsSummary[action.type === 'outlink' ? 'nb_uniq_outlinks' : 'nb_uniq_downloads']! += 1;
+            break;
+          }
+          case 'search': {
+            const word = (action.search_keyword ?? '').toLowerCase();
+            actionsSummary['nb_searches']! += 1;
+            keywords.add(word);
+            const row = tables.siteSearch.row(word || NO_KEYWORD);
+            addHit(row, visit);
+            if (action === lastAction) add(row.row.columns, 'exit_nb_visits', 1);
+            break;
+          }
+          case 'event': {
+            const category = action.event_category ?? '';
+            const eventAction = action.event_action ?? '';
+            const eventName = action.event_name || 'Event name not defined';
+            const value = action.event_value;
+            const touch = (row: BuildRow): void => {
+              add(row.row.columns, 'nb_events', 1);
+              if (row.lastVisit !== visit.id) {
+                row.lastVisit = visit.id;
+                row.visitors?.add(visit.visitor_id);
+                add(row.row.columns, 'nb_visits', 1);
+              }
+              if (value !== null && value !== undefined) {
+                add(row.row.columns, 'nb_events_with_value', 1);
+                add(row.row.columns, 'sum_event_value', Number(value));
+                row.row.columns['min_event_value'] = Math.min(row.row.columns['min_event_value'] ?? Number(value), Number(value));
+                row.row.columns['max_event_value'] = Math.max(row.row.columns['max_event_value'] ?? Number(value), Number(value));
+              }
+            };
+            const byCategory = tables.eventCategory.row(category);
+            touch(byCategory);
+            touch(tables.eventCategory.sub(byCategory).row(eventAction));
+            const byAction = tables.eventAction.row(eventAction);
+            touch(byAction);
+            touch(tables.eventAction.sub(byAction).row(eventName));
+            const byName = tables.eventName.row(eventName);
+            touch(byName);
+            touch(tables.eventName.sub(byName).row(eventAction));
+            break;
+          }
+        }
+        for (const [key, value] of Object.entries(parseCustom(action.custom_json))) {
+          const index = /^dimension(\d+)$/.exec(key)?.[1];
+          if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addHit(custom(customAction, index).row(String(value)), visit);
+        }
+      }
+    }
+    if (visits.length < PAGE) break;
+  }
+
+  summary['nb_uniq_visitors'] = visitors.size;
+  summary['nb_users'] = users.size;
+  actionsSummary['nb_keywords'] = keywords.size;
+
+  const records: Records = new Map<string, RecordValue>([
+    ['VisitsSummary', summary],
+    ['VisitsSummary_visitors', [...visitors].sort()],
+    ['VisitsSummary_users', [...users].sort()],
+    ['Actions', actionsSummary],
+    ['Goals', goalsSummary],
+  ]);
+  const finish = (name: string, builder: TableBuilder, hierarchical = false): void => {
+    const table = builder.table();
+    if (hierarchical) sumIntoParents(table);
+    sortForArchive(table, 'nb_visits');
+    records.set(name, truncateTable(table, limits.maxRows, limits.maxSubRows));
+  };
+  finish('Actions_pageUrls', tables.pageUrls, true);
+  finish('Actions_pageTitles', tables.pageTitles);
+  finish('Actions_outlinks', tables.outlinks, true);
+  finish('Actions_downloads', tables.downloads, true);
+  finish('Actions_siteSearchKeywords', tables.siteSearch);
+  finish('Referrers_type', tables.referrerType);
+  finish('Referrers_all', tables.referrerAll);
+  finish('Referrers_websites', tables.websites);
+  finish('Referrers_searchEngines', tables.searchEngines);
+  finish('Referrers_keywords', tables.keywords);
+  finish('Referrers_campaigns', tables.campaigns);
+  finish('Referrers_socials', tables.socials);
+  finish('DevicesDetection_type', tables.deviceType);
+  finish('DevicesDetection_brand', tables.deviceBrand);
+  finish('DevicesDetection_model', tables.deviceModel);
+  finish('DevicesDetection_osFamilies', tables.osFamilies);
+  finish('DevicesDetection_osVersions', tables.osVersions);
+  finish('DevicesDetection_browsers', tables.browsers);
+  finish('DevicesDetection_browserVersions', tables.browserVersions);
+  finish('Resolution', tables.resolution);
+  finish('UserLanguage', tables.language);
+  finish('UserLanguage_code', tables.languageCode);
+  finish('UserCountry', tables.country);
+  finish('VisitTime_local', tables.localTime);
+  finish('VisitTime_server', tables.serverTime);
+  finish('Events_category', tables.eventCategory);
+  finish('Events_action', tables.eventAction);
+  finish('Events_name', tables.eventName);
+  records.set('Goals_byGoal', tables.goals.table());
+  finish('Goals_itemsSku', tables.itemsSku);
+  for (const [index, table] of customVisit) finish(`CustomDimensions_visit_${index}`, table);
+  for (const [index, table] of customAction) finish(`CustomDimensions_action_${index}`, table);
+  return records;
+}
