@@ -4,6 +4,7 @@
  * site. It must find no call that crosses a tenant or exceeds a role, and no 500.
  * A new method or route is not done until it is listed here.
  */
+import { reportMetadata } from '../reports/reports.api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { openHarness, TEST_PASSWORD, type Harness } from '../http/test-support/harness.js';
@@ -143,7 +144,17 @@ const matomoMethods: readonly MatomoSpec[] = [
   { method: 'AuditLog.getAuditLog', need: { on: 'superuser' }, params: () => ({}) },
   { method: 'Live.getCounters', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), lastMinutes: '30' }) },
   { method: 'Live.getLastVisitsDetails', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), period: 'day', date: 'today' }) },
+  { method: 'API.getReportMetadata', need: { on: 'some', role: 'view' }, params: () => ({}) },
+  // Every report of the Reporting API: view access on the site asked for.
+  ...reportMethods().map((method): MatomoSpec => ({ method, need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), period: 'day', date: 'today', idDimension: '1' }) })),
 ];
+
+function reportMethods(): string[] {
+  return reportMetadata().map((report) => {
+    const { module, action } = report as { module: string; action: string };
+    return `${module}.${action}`;
+  });
+}
 
 interface RestSpec {
   readonly name: string;
