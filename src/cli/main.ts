@@ -11,6 +11,7 @@ import { listSites } from '../sites/sites.service.js';
 import { describeStorage, type Tenant } from '../tenancy/tenant.js';
 import { registerIdentityCommands } from './identity.commands.js';
 import { registerTrackingCommands } from './tracking.commands.js';
+import { registerReportsCommands } from './reports.commands.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
 import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
@@ -363,6 +364,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
 
   registerIdentityCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerTrackingCommands(program, { io, withPlatform, tenantOptions, formatOption });
+  registerReportsCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;
 }

@@ -1,3 +1,4 @@
+import { ArchiveScheduler } from '../reports/archive-runner.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDemoTenantOnFirstStart, openPlatform, type Platform } from '../platform/platform.js';
@@ -31,6 +32,9 @@ export async function startServer(options: {
     resolver.start(platform.settings.get('General.registry_poll_interval_ms'));
     const app = await buildApp({ platform, resolver, logger: options.logger });
     const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+    // Each tenant's reports are archived on its own cadence (General.archiving_interval_seconds).
+    const scheduler = new ArchiveScheduler(platform, { log: (message) => options.logger && options.logger.warn(message) });
+    scheduler.start();
     const port = Number(new URL(address).port) || 80;
     // First start: no default password ever; print one-time links to create the first super users.
     const logger = options.logger;
@@ -47,6 +51,7 @@ export async function startServer(options: {
       platform,
       url: address.replace('0.0.0.0', '127.0.0.1'),
       close: async () => {
+        scheduler.stop();
         resolver.stop();
         await app.close();
         await platform.close();
