@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<void>> = {
   tenants: async () => (await import('./tenants.js')).runTenantsBench(),
   identity: async () => (await import('./identity.js')).runIdentityBench(),
   tracking: async () => (await import('./tracking.js')).runTrackingBench(),
+  reports: async () => (await import('./reports.js')).runReportsBench(),
 };
 
 const name = process.argv[2] ?? 'tenants';

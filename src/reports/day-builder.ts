@@ -57,8 +57,8 @@ interface ActionRow {
   visit_id: number;
   at: number;
   type: string;
-  url: string | null;
-  title: string | null;
+  url_id: number | null;
+  title_id: number | null;
   search_keyword: string | null;
   search_category: string | null;
   event_category: string | null;
@@ -97,22 +97,33 @@ export const NO_KEYWORD = 'Keyword not defined';
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 
+const languageMemo = new Map<string, string>();
+const countryMemo = new Map<string, string>();
+
 function languageName(code: string): string {
-  if (code === '') return UNKNOWN;
-  try {
-    return languageNames.of(code) ?? UNKNOWN;
-  } catch {
-    return UNKNOWN;
+  let name = languageMemo.get(code);
+  if (name === undefined) {
+    try {
+      name = code === '' ? UNKNOWN : (languageNames.of(code) ?? UNKNOWN);
+    } catch {
+      name = UNKNOWN;
+    }
+    if (languageMemo.size < 10_000) languageMemo.set(code, name);
   }
+  return name;
 }
 
 export function countryName(code: string): string {
-  if (!/^[a-z]{2}$/.test(code) || code === 'xx') return UNKNOWN;
-  try {
-    return regionNames.of(code.toUpperCase()) ?? UNKNOWN;
-  } catch {
-    return UNKNOWN;
+  let name = countryMemo.get(code);
+  if (name === undefined) {
+    try {
+      name = !/^[a-z]{2}$/.test(code) || code === 'xx' ? UNKNOWN : (regionNames.of(code.toUpperCase()) ?? UNKNOWN);
+    } catch {
+      name = UNKNOWN;
+    }
+    if (countryMemo.size < 10_000) countryMemo.set(code, name);
   }
+  return name;
 }
 
 const capitalize = (text: string): string => (text === '' ? text : text[0]!.toUpperCase() + text.slice(1));
@@ -139,6 +150,10 @@ function withoutScheme(url: string): string {
   return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
 }
 
+function nameOf(names: ReadonlyMap<number, string>, id: number | null): string | null {
+  return id === null ? null : (names.get(id) ?? null);
+}
+
 function parseCustom(json: string | null): Record<string, unknown> {
   if (!json) return {};
   try {
@@ -149,6 +164,10 @@ function parseCustom(json: string | null): Record<string, unknown> {
   }
 }
 
+/** Metrics a row can accumulate while a day is built, kept in fixed slots (cheaper than named properties). */
+const METRICS = ['nb_visits', 'nb_actions', 'max_actions', 'sum_visit_length', 'bounce_count', 'nb_visits_converted', 'nb_hits', 'sum_time_spent', 'entry_nb_visits', 'entry_nb_actions', 'entry_sum_visit_length', 'entry_bounce_count', 'exit_nb_visits', 'nb_events', 'nb_events_with_value', 'sum_event_value', 'min_event_value', 'max_event_value', 'nb_conversions', 'revenue', 'quantity', 'orders'] as const;
+const M = Object.fromEntries(METRICS.map((name, index) => [name, index])) as { readonly [K in (typeof METRICS)[number]]: number };
+
 /** A table under construction: rows by label, with what distinct counts need. */
 class TableBuilder {
   readonly rows = new Map<string, BuildRow>();
@@ -158,7 +177,7 @@ class TableBuilder {
   row(label: string, extra?: Record<string, string | number>): BuildRow {
     let row = this.rows.get(label);
     if (!row) {
-      row = { row: { label, columns: {}, ...(extra ? { extra } : {}) }, lastVisit: -1, visitors: this.countVisitors ? new Set() : null, sub: null };
+      row = { label, extra, values: new Float64Array(METRICS.length), used: 0, lastVisit: -1, visitors: this.countVisitors ? new Set() : null, sub: null };
       this.rows.set(label, row);
     }
     return row;
@@ -170,52 +189,80 @@ class TableBuilder {
   }
 
   table(): ReportTable {
-    return [...this.rows.values()].map((built) => {
-      if (built.visitors) built.row.columns['nb_uniq_visitors'] = built.visitors.size;
-      if (built.sub) built.row.subtable = built.sub.table();
-      return built.row;
+    return [...this.rows.values()].map((built): ReportRow => {
+      const columns: Record<string, number> = {};
+      if (built.visitors) columns['nb_uniq_visitors'] = built.visitors.size;
+      for (let i = 0; i < METRICS.length; i += 1) if (built.used & (1 << i)) columns[METRICS[i]!] = built.values[i]!;
+      return { label: built.label, columns, ...(built.extra ? { extra: built.extra } : {}), ...(built.sub ? { subtable: built.sub.table() } : {}) };
     });
   }
 }
 
 interface BuildRow {
-  row: ReportRow;
+  readonly label: string;
+  readonly extra: Record<string, string | number> | undefined;
+  readonly values: Float64Array;
+  /** Bit i: METRICS[i] was touched (and is shown). */
+  used: number;
   lastVisit: number;
-  visitors: Set<string> | null;
+  /** Visitors as small integers (their index in the build): cheaper to hash than ids. */
+  visitors: Set<number> | null;
   sub: TableBuilder | null;
 }
 
-function add(columns: Record<string, number>, name: string, value: number): void {
-  columns[name] = (columns[name] ?? 0) + value;
+function add(row: BuildRow, metric: number, value: number): void {
+  row.values[metric] = row.values[metric]! + value;
+  row.used |= 1 << metric;
+}
+
+function setMin(row: BuildRow, metric: number, value: number): void {
+  row.values[metric] = row.used & (1 << metric) ? Math.min(row.values[metric]!, value) : value;
+  row.used |= 1 << metric;
+}
+
+function setMax(row: BuildRow, metric: number, value: number): void {
+  row.values[metric] = row.used & (1 << metric) ? Math.max(row.values[metric]!, value) : value;
+  row.used |= 1 << metric;
+}
+
+/** What rows need of the visit being added, computed once per visit. */
+interface VisitFacts {
+  readonly id: number;
+  readonly visitor: number;
+  readonly actions: number;
+  readonly duration: number;
+  readonly bounce: number;
+  readonly converted: number;
 }
 
 /** The visit's share of a row's visit metrics, once per visit and row. */
-function addVisit(built: BuildRow, visit: VisitRow): void {
-  if (built.lastVisit === visit.id) return;
-  built.lastVisit = visit.id;
-  built.visitors?.add(visit.visitor_id);
-  const c = built.row.columns;
-  add(c, 'nb_visits', 1);
-  add(c, 'nb_actions', visit.actions);
-  c['max_actions'] = Math.max(c['max_actions'] ?? 0, visit.actions);
-  add(c, 'sum_visit_length', visit.last_action_at - visit.first_action_at);
-  add(c, 'bounce_count', visit.actions <= 1 ? 1 : 0);
-  add(c, 'nb_visits_converted', visit.goals_converted > 0 ? 1 : 0);
+function addVisit(row: BuildRow, visit: VisitFacts): void {
+  if (row.lastVisit === visit.id) return;
+  row.lastVisit = visit.id;
+  row.visitors?.add(visit.visitor);
+  const v = row.values;
+  v[0] = v[0]! + 1;
+  v[1] = v[1]! + visit.actions;
+  v[2] = row.used & 4 ? Math.max(v[2]!, visit.actions) : visit.actions;
+  v[3] = v[3]! + visit.duration;
+  v[4] = v[4]! + visit.bounce;
+  v[5] = v[5]! + visit.converted;
+  row.used |= 0b111111;
 }
 
 /** An action's hit on a row: nb_hits always, nb_visits once per visit. */
-function addHit(built: BuildRow, visit: VisitRow): void {
-  add(built.row.columns, 'nb_hits', 1);
-  if (built.lastVisit !== visit.id) {
-    built.lastVisit = visit.id;
-    built.visitors?.add(visit.visitor_id);
-    add(built.row.columns, 'nb_visits', 1);
+function addHit(row: BuildRow, visit: VisitFacts): void {
+  add(row, M.nb_hits, 1);
+  if (row.lastVisit !== visit.id) {
+    row.lastVisit = visit.id;
+    row.visitors?.add(visit.visitor);
+    add(row, M.nb_visits, 1);
   }
 }
 
 const ACTION_TYPE: Readonly<Record<string, string>> = { pageview: 'pageviews', download: 'downloads', outlink: 'outlinks', search: 'search', event: 'events', content_impression: 'contents', content_interaction: 'contents', custom: 'pageviews' };
 
-function subjectOf(visit: VisitRow, visitCustom: Record<string, unknown>, action: ActionRow | null, actionCustom: Record<string, unknown>, goals: readonly number[], hours: { server: number; local: number }): SegmentSubject {
+function subjectOf(names: ReadonlyMap<number, string>, visit: VisitRow, visitCustom: Record<string, unknown>, action: ActionRow | null, actionCustom: Record<string, unknown>, goals: readonly number[], hours: { server: number; local: number }): SegmentSubject {
   return {
     value(name: string): SegmentValue {
       switch (name) {
@@ -244,10 +291,10 @@ function subjectOf(visit: VisitRow, visitCustom: Record<string, unknown>, action
         case 'regionCode': return visit.region;
         case 'city': return visit.city;
         case 'resolution': return visit.resolution;
-        case 'pageUrl': return action && (action.type === 'pageview' || action.type === 'custom') ? action.url : null;
-        case 'pageTitle': return action && (action.type === 'pageview' || action.type === 'custom') ? action.title : null;
-        case 'downloadUrl': return action?.type === 'download' ? action.url : null;
-        case 'outlinkUrl': return action?.type === 'outlink' ? action.url : null;
+        case 'pageUrl': return action && (action.type === 'pageview' || action.type === 'custom') ? nameOf(names, action.url_id) : null;
+        case 'pageTitle': return action && (action.type === 'pageview' || action.type === 'custom') ? nameOf(names, action.title_id) : null;
+        case 'downloadUrl': return action?.type === 'download' ? nameOf(names, action.url_id) : null;
+        case 'outlinkUrl': return action?.type === 'outlink' ? nameOf(names, action.url_id) : null;
         case 'siteSearchKeyword': return action?.search_keyword ?? null;
         case 'siteSearchCategory': return action?.search_category ?? null;
         case 'actionType': return action ? (ACTION_TYPE[action.type] ?? action.type) : null;
@@ -335,6 +382,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
     return table;
   };
 
+  const names = new Map<number, string>();
+  const visitorIndexes = new Map<string, number>();
+  const nextPageviewAt: number[] = [];
   let lastAt = -1;
   let lastId = 0;
   for (;;) {
@@ -342,7 +392,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       .selectFrom('visit')
       .select(['id', 'visitor_id', 'user_id', 'visit_number', 'first_action_at', 'last_action_at', 'actions', 'goals_converted', 'referrer_type', 'referrer_name', 'referrer_keyword', 'referrer_url', 'device_type', 'device_brand', 'device_model', 'os_name', 'os_version', 'browser_name', 'browser_version', 'language', 'country', 'region', 'city', 'resolution', 'local_time', 'custom_json'])
       .where('site_id', '=', site.id)
-      .where('last_action_at', '>=', start)
+      // The lower bound moves with the pages, so each page seeks in the index instead of rescanning the day.
+      .where('last_action_at', '>=', Math.max(start, lastAt))
       .where('last_action_at', '<', end)
       .where((eb) => eb.or([eb('last_action_at', '>', lastAt), eb.and([eb('last_action_at', '=', lastAt), eb('id', '>', lastId)])]))
       .orderBy('last_action_at')
@@ -354,16 +405,24 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
     lastAt = Number(last.last_action_at);
     lastId = last.id;
     const ids = visits.map((v) => v.id);
-    const actionRows = (await db
+    const rawActions = await db
       .selectFrom('visit_action')
-      .leftJoin('action_name as u', 'u.id', 'visit_action.url_id')
-      .leftJoin('action_name as t', 't.id', 'visit_action.title_id')
-      .select(['visit_action.visit_id', 'visit_action.at', 'visit_action.type', 'u.name as url', 't.name as title', 'visit_action.search_keyword', 'visit_action.search_category', 'visit_action.event_category', 'visit_action.event_action', 'visit_action.event_name', 'visit_action.event_value', 'visit_action.content_name', 'visit_action.content_piece', 'visit_action.content_target', 'visit_action.content_interaction', 'visit_action.custom_json'])
-      .where('visit_action.visit_id', 'in', ids)
-      .orderBy('visit_action.visit_id')
-      .orderBy('visit_action.at')
-      .orderBy('visit_action.id')
-      .execute()) as ActionRow[];
+      .select(['visit_id', 'at', 'type', 'url_id', 'title_id', 'search_keyword', 'search_category', 'event_category', 'event_action', 'event_name', 'event_value', 'content_name', 'content_piece', 'content_target', 'content_interaction', 'custom_json'])
+      .where('visit_id', 'in', ids)
+      .orderBy('visit_id')
+      .orderBy('id')
+      .execute();
+    // Dictionary names are few and repeat: read once per build, not joined into every action row.
+    const unknownNames = new Set<number>();
+    for (const action of rawActions) {
+      if (action.url_id !== null && !names.has(action.url_id)) unknownNames.add(action.url_id);
+      if (action.title_id !== null && !names.has(action.title_id)) unknownNames.add(action.title_id);
+    }
+    const missingNames = [...unknownNames];
+    for (let i = 0; i < missingNames.length; i += 5000) {
+      for (const row of await db.selectFrom('action_name').select(['id', 'name']).where('id', 'in', missingNames.slice(i, i + 5000)).execute()) names.set(row.id, row.name);
+    }
+    const actionRows = rawActions as ActionRow[];
     const conversionRows = (await db.selectFrom('conversion').select(['visit_id', 'goal_id', 'revenue', 'items_json']).where('visit_id', 'in', ids).execute()) as ConversionRow[];
     const actionsByVisit = new Map<number, ActionRow[]>();
     for (const action of actionRows) {
@@ -379,8 +438,15 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
     }
 
     for (const rawVisit of visits) {
-      const visit: VisitRow = { ...rawVisit, first_action_at: Number(rawVisit.first_action_at), last_action_at: Number(rawVisit.last_action_at) };
+      const visit = rawVisit;
       const actions = actionsByVisit.get(visit.id) ?? [];
+      // Ids follow arrival; imports can deliver a visit's hits out of order.
+      for (let i = 1; i < actions.length; i += 1) {
+        if (actions[i]!.at < actions[i - 1]!.at) {
+          actions.sort((a, b) => a.at - b.at);
+          break;
+        }
+      }
       const conversions = conversionsByVisit.get(visit.id) ?? [];
       const visitCustom = parseCustom(visit.custom_json);
       const localHour = /^\d{2}:/.test(visit.local_time) ? Number(visit.local_time.slice(0, 2)) : -1;
@@ -392,9 +458,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       if (segment) {
         const none = {};
         if (actions.length === 0) {
-          if (!segmentMatches(segment, subjectOf(visit, visitCustom, null, none, goalIds, hours))) continue;
+          if (!segmentMatches(segment, subjectOf(names, visit, visitCustom, null, none, goalIds, hours))) continue;
         } else {
-          included = actions.filter((action) => segmentMatches(segment, subjectOf(visit, visitCustom, action, parseCustom(action.custom_json), goalIds, hours)));
+          included = actions.filter((action) => segmentMatches(segment, subjectOf(names, visit, visitCustom, action, parseCustom(action.custom_json), goalIds, hours)));
           if (included.length === 0) continue;
         }
       }
@@ -402,6 +468,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       // Visit metrics
       const duration = visit.last_action_at - visit.first_action_at;
       const bounce = visit.actions <= 1 ? 1 : 0;
+      let visitorIndex = visitorIndexes.get(visit.visitor_id);
+      if (visitorIndex === undefined) visitorIndexes.set(visit.visitor_id, (visitorIndex = visitorIndexes.size));
+      const facts: VisitFacts = { id: visit.id, visitor: visitorIndex, actions: visit.actions, duration, bounce, converted: visit.goals_converted > 0 ? 1 : 0 };
       summary['nb_visits']! += 1;
       summary['nb_actions']! += visit.actions;
       summary['bounce_count']! += bounce;
@@ -413,58 +482,58 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
 
       const referrer = referrerTypes[visit.referrer_type] ?? referrerTypes['direct']!;
       const typeRow = tables.referrerType.row(referrer.label, { referer_type: referrer.id, referrerTypeSegment: referrer.segment });
-      addVisit(typeRow, visit);
+      addVisit(typeRow, facts);
       const name = visit.referrer_name || (visit.referrer_type === 'direct' ? referrer.label : UNKNOWN);
-      if (visit.referrer_type !== 'direct') addVisit(tables.referrerType.sub(typeRow).row(name), visit);
-      addVisit(tables.referrerAll.row(name, { referer_type: referrer.id }), visit);
+      if (visit.referrer_type !== 'direct') addVisit(tables.referrerType.sub(typeRow).row(name), facts);
+      addVisit(tables.referrerAll.row(name, { referer_type: referrer.id }), facts);
       const keyword = visit.referrer_keyword || NO_KEYWORD;
       switch (visit.referrer_type) {
         case 'website': {
           const row = tables.websites.row(name);
-          addVisit(row, visit);
-          if (visit.referrer_url) addVisit(tables.websites.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), visit);
+          addVisit(row, facts);
+          if (visit.referrer_url) addVisit(tables.websites.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), facts);
           break;
         }
         case 'search': {
           const engine = tables.searchEngines.row(name);
-          addVisit(engine, visit);
-          addVisit(tables.searchEngines.sub(engine).row(keyword), visit);
+          addVisit(engine, facts);
+          addVisit(tables.searchEngines.sub(engine).row(keyword), facts);
           const word = tables.keywords.row(keyword);
-          addVisit(word, visit);
-          addVisit(tables.keywords.sub(word).row(name), visit);
+          addVisit(word, facts);
+          addVisit(tables.keywords.sub(word).row(name), facts);
           break;
         }
         case 'campaign': {
           const row = tables.campaigns.row(name);
-          addVisit(row, visit);
-          addVisit(tables.campaigns.sub(row).row(keyword), visit);
+          addVisit(row, facts);
+          addVisit(tables.campaigns.sub(row).row(keyword), facts);
           break;
         }
         case 'social': {
           const row = tables.socials.row(name);
-          addVisit(row, visit);
-          if (visit.referrer_url) addVisit(tables.socials.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), visit);
+          addVisit(row, facts);
+          if (visit.referrer_url) addVisit(tables.socials.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), facts);
           break;
         }
       }
 
-      addVisit(tables.deviceType.row(visit.device_type && visit.device_type !== 'unknown' ? capitalize(visit.device_type) : UNKNOWN, { segmentValue: visit.device_type }), visit);
-      addVisit(tables.deviceBrand.row(visit.device_brand || UNKNOWN, { segmentValue: visit.device_brand }), visit);
-      addVisit(tables.deviceModel.row(visit.device_brand || visit.device_model ? `${visit.device_brand || UNKNOWN} - ${visit.device_model || UNKNOWN}` : UNKNOWN, { segmentValue: visit.device_model }), visit);
-      addVisit(tables.osFamilies.row(visit.os_name || UNKNOWN, { segmentValue: visit.os_name }), visit);
-      addVisit(tables.osVersions.row(visit.os_name ? `${visit.os_name} ${visit.os_version}`.trim() : UNKNOWN, { segmentValue: visit.os_name, segmentVersion: visit.os_version }), visit);
-      addVisit(tables.browsers.row(visit.browser_name || UNKNOWN, { segmentValue: visit.browser_name }), visit);
-      addVisit(tables.browserVersions.row(visit.browser_name ? `${visit.browser_name} ${visit.browser_version}`.trim() : UNKNOWN, { segmentValue: visit.browser_name, segmentVersion: visit.browser_version }), visit);
-      addVisit(tables.resolution.row(visit.resolution || UNKNOWN, { segmentValue: visit.resolution }), visit);
+      addVisit(tables.deviceType.row(visit.device_type && visit.device_type !== 'unknown' ? capitalize(visit.device_type) : UNKNOWN, { segmentValue: visit.device_type }), facts);
+      addVisit(tables.deviceBrand.row(visit.device_brand || UNKNOWN, { segmentValue: visit.device_brand }), facts);
+      addVisit(tables.deviceModel.row(visit.device_brand || visit.device_model ? `${visit.device_brand || UNKNOWN} - ${visit.device_model || UNKNOWN}` : UNKNOWN, { segmentValue: visit.device_model }), facts);
+      addVisit(tables.osFamilies.row(visit.os_name || UNKNOWN, { segmentValue: visit.os_name }), facts);
+      addVisit(tables.osVersions.row(visit.os_name ? `${visit.os_name} ${visit.os_version}`.trim() : UNKNOWN, { segmentValue: visit.os_name, segmentVersion: visit.os_version }), facts);
+      addVisit(tables.browsers.row(visit.browser_name || UNKNOWN, { segmentValue: visit.browser_name }), facts);
+      addVisit(tables.browserVersions.row(visit.browser_name ? `${visit.browser_name} ${visit.browser_version}`.trim() : UNKNOWN, { segmentValue: visit.browser_name, segmentVersion: visit.browser_version }), facts);
+      addVisit(tables.resolution.row(visit.resolution || UNKNOWN, { segmentValue: visit.resolution }), facts);
       const languageCode = visit.language.split('-')[0] ?? '';
-      addVisit(tables.language.row(languageName(languageCode), { segmentValue: languageCode }), visit);
-      addVisit(tables.languageCode.row(visit.language ? `${languageName(visit.language)} - ${visit.language}` : UNKNOWN, { segmentValue: visit.language }), visit);
-      addVisit(tables.country.row(countryName(visit.country), { code: visit.country || 'xx', segmentValue: visit.country }), visit);
-      if (hours.local >= 0) addVisit(tables.localTime.row(`${hours.local}h`, { segmentValue: hours.local }), visit);
-      addVisit(tables.serverTime.row(`${hours.server}h`, { segmentValue: hours.server }), visit);
+      addVisit(tables.language.row(languageName(languageCode), { segmentValue: languageCode }), facts);
+      addVisit(tables.languageCode.row(visit.language ? `${languageName(visit.language)} - ${visit.language}` : UNKNOWN, { segmentValue: visit.language }), facts);
+      addVisit(tables.country.row(countryName(visit.country), { code: visit.country || 'xx', segmentValue: visit.country }), facts);
+      if (hours.local >= 0) addVisit(tables.localTime.row(`${hours.local}h`, { segmentValue: hours.local }), facts);
+      addVisit(tables.serverTime.row(`${hours.server}h`, { segmentValue: hours.server }), facts);
       for (const [key, value] of Object.entries(visitCustom)) {
         const index = /^dimension(\d+)$/.exec(key)?.[1];
-        if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addVisit(custom(customVisit, index).row(String(value)), visit);
+        if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addVisit(custom(customVisit, index).row(String(value)), facts);
       }
 
       // Goals and ecommerce
@@ -475,11 +544,11 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
         goalsSummary['nb_conversions']! += 1;
         goalsSummary['revenue']! += Number(conversion.revenue);
         const goal = tables.goals.row(String(conversion.goal_id));
-        add(goal.row.columns, 'nb_conversions', 1);
-        add(goal.row.columns, 'revenue', Number(conversion.revenue));
+        add(goal, M.nb_conversions, 1);
+        add(goal, M.revenue, Number(conversion.revenue));
         if (goal.lastVisit !== visit.id) {
           goal.lastVisit = visit.id;
-          add(goal.row.columns, 'nb_visits_converted', 1);
+          add(goal, M.nb_visits_converted, 1);
         }
         if (conversion.goal_id === 0 && conversion.items_json) {
           const items: unknown = JSON.parse(conversion.items_json);
@@ -490,12 +559,12 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             const price = Number(item[3] ?? 0) || 0;
             const quantity = Number(item[4] ?? 1) || 1;
             const row = tables.itemsSku.row(sku || UNKNOWN, { name: String(item[1] ?? '') });
-            add(row.row.columns, 'revenue', price * quantity);
-            add(row.row.columns, 'quantity', quantity);
-            add(row.row.columns, 'orders', 1);
+            add(row, M.revenue, price * quantity);
+            add(row, M.quantity, quantity);
+            add(row, M.orders, 1);
             if (row.lastVisit !== visit.id) {
               row.lastVisit = visit.id;
-              add(row.row.columns, 'nb_visits', 1);
+              add(row, M.nb_visits, 1);
             }
           }
         }
@@ -503,51 +572,61 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       if (converted) goalsSummary['nb_visits_converted']! += 1;
 
       // Actions: pages (with time spent until the next pageview, entry and exit), links, searches, events.
-      const pageviews = actions.filter((a) => a.type === 'pageview' || a.type === 'custom');
-      const entry = pageviews[0];
-      const exit = pageviews[pageviews.length - 1];
+      // Entry and exit pages, and each pageview's time until the next one (or the visit's end).
+      let entry: ActionRow | undefined;
+      let exit: ActionRow | undefined;
+      nextPageviewAt.length = actions.length;
+      let following = visit.last_action_at;
+      for (let i = actions.length - 1; i >= 0; i -= 1) {
+        const action = actions[i]!;
+        if (action.type === 'pageview' || action.type === 'custom') {
+          nextPageviewAt[i] = following;
+          following = action.at;
+          entry = action;
+          exit ??= action;
+        }
+      }
       const lastAction = actions[actions.length - 1];
       const includedSet = included === actions ? null : new Set(included);
-      const nextPageviewAt = new Map<ActionRow, number>();
-      for (let i = 0; i < pageviews.length; i += 1) nextPageviewAt.set(pageviews[i]!, pageviews[i + 1]?.at ?? visit.last_action_at);
-      for (const action of actions) {
+      for (let index = 0; index < actions.length; index += 1) {
+        const action = actions[index]!;
         if (includedSet && !includedSet.has(action)) continue;
         switch (action.type) {
           case 'pageview':
           case 'custom': {
             actionsSummary['nb_pageviews']! += 1;
-            const spent = Math.max(0, (nextPageviewAt.get(action) ?? visit.last_action_at) - action.at);
-            const url = action.url ?? '';
+            const spent = Math.max(0, (nextPageviewAt[index] ?? visit.last_action_at) - action.at);
+            const url = nameOf(names, action.url_id) ?? '';
             const { folders, page } = urlPath(url);
             let table = tables.pageUrls;
             for (const folder of folders) table = table.sub(table.row(folder));
             const pageRow = table.row(page, { url });
             const firstHit = pageRow.lastVisit !== visit.id;
-            addHit(pageRow, visit);
+            addHit(pageRow, facts);
             if (firstHit) actionsSummary['nb_uniq_pageviews']! += 1;
-            add(pageRow.row.columns, 'sum_time_spent', spent);
-            const titleRow = tables.pageTitles.row(action.title?.trim() || NO_TITLE);
-            addHit(titleRow, visit);
-            add(titleRow.row.columns, 'sum_time_spent', spent);
+            add(pageRow, M.sum_time_spent, spent);
+            const titleRow = tables.pageTitles.row(nameOf(names, action.title_id)?.trim() || NO_TITLE);
+            addHit(titleRow, facts);
+            add(titleRow, M.sum_time_spent, spent);
             for (const row of [pageRow, titleRow]) {
               if (action === entry) {
-                add(row.row.columns, 'entry_nb_visits', 1);
-                add(row.row.columns, 'entry_nb_actions', visit.actions);
-                add(row.row.columns, 'entry_sum_visit_length', duration);
-                add(row.row.columns, 'entry_bounce_count', bounce);
+                add(row, M.entry_nb_visits, 1);
+                add(row, M.entry_nb_actions, visit.actions);
+                add(row, M.entry_sum_visit_length, duration);
+                add(row, M.entry_bounce_count, bounce);
               }
-              if (action === exit) add(row.row.columns, 'exit_nb_visits', 1);
+              if (action === exit) add(row, M.exit_nb_visits, 1);
             }
             break;
           }
           case 'outlink':
           case 'download': {
-            const url = action.url ?? '';
+            const url = nameOf(names, action.url_id) ?? '';
             const table = action.type === 'outlink' ? tables.outlinks : tables.downloads;
             const hostRow = table.row(hostOf(url) || UNKNOWN);
             const leaf = table.sub(hostRow).row(withoutScheme(url), { url });
             const firstHit = leaf.lastVisit !== visit.id;
-            addHit(leaf, visit);
+            addHit(leaf, facts);
             actionsSummary[action.type === 'outlink' ? 'nb_outlinks' : 'nb_downloads']! += 1;
             if (firstHit) actionsSummary[action.type === 'outlink' ? 'nb_uniq_outlinks' : 'nb_uniq_downloads']! += 1;
             break;
@@ -557,8 +636,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             actionsSummary['nb_searches']! += 1;
             keywords.add(word);
             const row = tables.siteSearch.row(word || NO_KEYWORD);
-            addHit(row, visit);
-            if (action === lastAction) add(row.row.columns, 'exit_nb_visits', 1);
+            addHit(row, facts);
+            if (action === lastAction) add(row, M.exit_nb_visits, 1);
             break;
           }
           case 'event': {
@@ -567,17 +646,17 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             const eventName = action.event_name || 'Event name not defined';
             const value = action.event_value;
             const touch = (row: BuildRow): void => {
-              add(row.row.columns, 'nb_events', 1);
+              add(row, M.nb_events, 1);
               if (row.lastVisit !== visit.id) {
                 row.lastVisit = visit.id;
-                row.visitors?.add(visit.visitor_id);
-                add(row.row.columns, 'nb_visits', 1);
+                row.visitors?.add(facts.visitor);
+                add(row, M.nb_visits, 1);
               }
               if (value !== null && value !== undefined) {
-                add(row.row.columns, 'nb_events_with_value', 1);
-                add(row.row.columns, 'sum_event_value', Number(value));
-                row.row.columns['min_event_value'] = Math.min(row.row.columns['min_event_value'] ?? Number(value), Number(value));
-                row.row.columns['max_event_value'] = Math.max(row.row.columns['max_event_value'] ?? Number(value), Number(value));
+                add(row, M.nb_events_with_value, 1);
+                add(row, M.sum_event_value, Number(value));
+                setMin(row, M.min_event_value, Number(value));
+                setMax(row, M.max_event_value, Number(value));
               }
             };
             const byCategory = tables.eventCategory.row(category);
@@ -594,7 +673,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
         }
         for (const [key, value] of Object.entries(parseCustom(action.custom_json))) {
           const index = /^dimension(\d+)$/.exec(key)?.[1];
-          if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addHit(custom(customAction, index).row(String(value)), visit);
+          if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addHit(custom(customAction, index).row(String(value)), facts);
         }
       }
     }
