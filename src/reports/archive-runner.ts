@@ -37,6 +37,7 @@ export function archiveScopeFor(platform: Platform, tenant: Tenant, store: Tenan
     build: true,
     ttlSeconds: settings.get('General.time_before_today_archive_considered_outdated'),
     limits: { maxRows, maxSubRows: Math.max(100, Math.floor(maxRows / 5)) },
+    ...(store.direct ? { direct: store.direct } : {}),
     ...(nowMs !== undefined ? { nowMs } : {}),
   };
 }

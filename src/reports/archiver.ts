@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DirectSqlite } from '../storage/database.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { findArchive, invalidationMark, readRecords, saveArchive, type ArchiveKey } from './archive-store.js';
 import { mergeNumeric, mergeTables, renameColumn, sortForArchive, truncateTable, type NumericRecord, type ReportTable } from './datatable.js';
@@ -25,6 +26,8 @@ export interface ArchiveScope {
   readonly ttlSeconds: number;
   readonly limits: BuildLimits;
   readonly nowMs?: number;
+  /** SQLite stores: rows read without an object per row. */
+  readonly direct?: DirectSqlite;
 }
 
 /** Numbers of distinct visitors are sets until they are counted: they add up over a week or month by union. */
@@ -98,7 +101,7 @@ async function build(scope: ArchiveScope, key: ArchiveKey, segment: Segment | nu
   const mark = await invalidationMark(scope.db, key.siteId, key.start, key.end);
   let records: Records;
   if (key.kind === 'day') {
-    records = await buildDay(scope.db, scope.site, key.start, segment, scope.limits);
+    records = await buildDay(scope.db, scope.site, key.start, segment, scope.limits, scope.direct);
   } else {
     const parts: Records[] = [];
     for (const child of children(key)) {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DirectSqlite } from '../storage/database.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { sumIntoParents, sortForArchive, truncateTable, type NumericRecord, type ReportRow, type ReportTable } from './datatable.js';
 import { dayRange, offsetSeconds } from './periods.js';
@@ -53,24 +54,42 @@ interface VisitRow {
   custom_json: string | null;
 }
 
-interface ActionRow {
-  visit_id: number;
-  at: number;
-  type: string;
-  url_id: number | null;
-  title_id: number | null;
-  search_keyword: string | null;
-  search_category: string | null;
-  event_category: string | null;
-  event_action: string | null;
-  event_name: string | null;
-  event_value: number | null;
-  content_name: string | null;
-  content_piece: string | null;
-  content_target: string | null;
-  content_interaction: string | null;
-  custom_json: string | null;
-}
+/** An action as the builder reads it: a positional row (SQLite hands these over far cheaper than objects). */
+type ActionRow = [
+  visitId: number,
+  at: number,
+  type: string,
+  urlId: number | null,
+  titleId: number | null,
+  searchKeyword: string | null,
+  searchCategory: string | null,
+  eventCategory: string | null,
+  eventAction: string | null,
+  eventName: string | null,
+  eventValue: number | null,
+  contentName: string | null,
+  contentPiece: string | null,
+  contentTarget: string | null,
+  contentInteraction: string | null,
+  customJson: string | null,
+];
+const A_VISIT = 0;
+const A_AT = 1;
+const A_TYPE = 2;
+const A_URL = 3;
+const A_TITLE = 4;
+const A_SEARCH_KEYWORD = 5;
+const A_SEARCH_CATEGORY = 6;
+const A_EVENT_CATEGORY = 7;
+const A_EVENT_ACTION = 8;
+const A_EVENT_NAME = 9;
+const A_EVENT_VALUE = 10;
+const A_CONTENT_NAME = 11;
+const A_CONTENT_PIECE = 12;
+const A_CONTENT_TARGET = 13;
+const A_CONTENT_INTERACTION = 14;
+const A_CUSTOM = 15;
+const ACTION_COLUMNS = ['visit_id', 'at', 'type', 'url_id', 'title_id', 'search_keyword', 'search_category', 'event_category', 'event_action', 'event_name', 'event_value', 'content_name', 'content_piece', 'content_target', 'content_interaction', 'custom_json'] as const;
 
 interface ConversionRow {
   visit_id: number;
@@ -291,21 +310,21 @@ function subjectOf(names: ReadonlyMap<number, string>, visit: VisitRow, visitCus
         case 'regionCode': return visit.region;
         case 'city': return visit.city;
         case 'resolution': return visit.resolution;
-        case 'pageUrl': return action && (action.type === 'pageview' || action.type === 'custom') ? nameOf(names, action.url_id) : null;
-        case 'pageTitle': return action && (action.type === 'pageview' || action.type === 'custom') ? nameOf(names, action.title_id) : null;
-        case 'downloadUrl': return action?.type === 'download' ? nameOf(names, action.url_id) : null;
-        case 'outlinkUrl': return action?.type === 'outlink' ? nameOf(names, action.url_id) : null;
-        case 'siteSearchKeyword': return action?.search_keyword ?? null;
-        case 'siteSearchCategory': return action?.search_category ?? null;
-        case 'actionType': return action ? (ACTION_TYPE[action.type] ?? action.type) : null;
-        case 'eventCategory': return action?.event_category ?? null;
-        case 'eventAction': return action?.event_action ?? null;
-        case 'eventName': return action?.event_name ?? null;
-        case 'eventValue': return action?.event_value ?? null;
-        case 'contentName': return action?.content_name ?? null;
-        case 'contentPiece': return action?.content_piece ?? null;
-        case 'contentTarget': return action?.content_target ?? null;
-        case 'contentInteraction': return action?.content_interaction ?? null;
+        case 'pageUrl': return action && (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') ? nameOf(names, action[A_URL]) : null;
+        case 'pageTitle': return action && (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') ? nameOf(names, action[A_TITLE]) : null;
+        case 'downloadUrl': return action?.[A_TYPE] === 'download' ? nameOf(names, action[A_URL]) : null;
+        case 'outlinkUrl': return action?.[A_TYPE] === 'outlink' ? nameOf(names, action[A_URL]) : null;
+        case 'siteSearchKeyword': return action?.[A_SEARCH_KEYWORD] ?? null;
+        case 'siteSearchCategory': return action?.[A_SEARCH_CATEGORY] ?? null;
+        case 'actionType': return action ? (ACTION_TYPE[action[A_TYPE]] ?? action[A_TYPE]) : null;
+        case 'eventCategory': return action?.[A_EVENT_CATEGORY] ?? null;
+        case 'eventAction': return action?.[A_EVENT_ACTION] ?? null;
+        case 'eventName': return action?.[A_EVENT_NAME] ?? null;
+        case 'eventValue': return action?.[A_EVENT_VALUE] ?? null;
+        case 'contentName': return action?.[A_CONTENT_NAME] ?? null;
+        case 'contentPiece': return action?.[A_CONTENT_PIECE] ?? null;
+        case 'contentTarget': return action?.[A_CONTENT_TARGET] ?? null;
+        case 'contentInteraction': return action?.[A_CONTENT_INTERACTION] ?? null;
         default: {
           // dimensionN: the action's value, else the visit's.
           const value = actionCustom[name] ?? visitCustom[name];
@@ -328,7 +347,7 @@ function hourClock(timezone: string, start: number, end: number): (at: number) =
 }
 
 /** Builds every record of one site's day, for all visits or a segment's. */
-export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: string, segment: Segment | null, limits: BuildLimits): Promise<Records> {
+export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: string, segment: Segment | null, limits: BuildLimits, direct?: DirectSqlite): Promise<Records> {
   const [start, end] = dayRange(site.timezone, day);
   const hourOf = hourClock(site.timezone, start, end);
 
@@ -405,29 +424,25 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
     lastAt = Number(last.last_action_at);
     lastId = last.id;
     const ids = visits.map((v) => v.id);
-    const rawActions = await db
-      .selectFrom('visit_action')
-      .select(['visit_id', 'at', 'type', 'url_id', 'title_id', 'search_keyword', 'search_category', 'event_category', 'event_action', 'event_name', 'event_value', 'content_name', 'content_piece', 'content_target', 'content_interaction', 'custom_json'])
-      .where('visit_id', 'in', ids)
-      .orderBy('visit_id')
-      .orderBy('id')
-      .execute();
+    const actionQuery = db.selectFrom('visit_action').select([...ACTION_COLUMNS]).where('visit_id', 'in', ids).orderBy('visit_id').orderBy('id');
+    const actionRows: ActionRow[] = direct
+      ? (direct.rows(actionQuery.compile()) as ActionRow[])
+      : (await actionQuery.execute()).map((row) => ACTION_COLUMNS.map((column) => row[column]) as ActionRow);
     // Dictionary names are few and repeat: read once per build, not joined into every action row.
     const unknownNames = new Set<number>();
-    for (const action of rawActions) {
-      if (action.url_id !== null && !names.has(action.url_id)) unknownNames.add(action.url_id);
-      if (action.title_id !== null && !names.has(action.title_id)) unknownNames.add(action.title_id);
+    for (const action of actionRows) {
+      if (action[A_URL] !== null && !names.has(action[A_URL])) unknownNames.add(action[A_URL]);
+      if (action[A_TITLE] !== null && !names.has(action[A_TITLE])) unknownNames.add(action[A_TITLE]);
     }
     const missingNames = [...unknownNames];
     for (let i = 0; i < missingNames.length; i += 5000) {
       for (const row of await db.selectFrom('action_name').select(['id', 'name']).where('id', 'in', missingNames.slice(i, i + 5000)).execute()) names.set(row.id, row.name);
     }
-    const actionRows = rawActions as ActionRow[];
     const conversionRows = (await db.selectFrom('conversion').select(['visit_id', 'goal_id', 'revenue', 'items_json']).where('visit_id', 'in', ids).execute()) as ConversionRow[];
     const actionsByVisit = new Map<number, ActionRow[]>();
     for (const action of actionRows) {
-      let list = actionsByVisit.get(action.visit_id);
-      if (!list) actionsByVisit.set(action.visit_id, (list = []));
+      let list = actionsByVisit.get(action[A_VISIT]);
+      if (!list) actionsByVisit.set(action[A_VISIT], (list = []));
       list.push(action);
     }
     const conversionsByVisit = new Map<number, ConversionRow[]>();
@@ -442,8 +457,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       const actions = actionsByVisit.get(visit.id) ?? [];
       // Ids follow arrival; imports can deliver a visit's hits out of order.
       for (let i = 1; i < actions.length; i += 1) {
-        if (actions[i]!.at < actions[i - 1]!.at) {
-          actions.sort((a, b) => a.at - b.at);
+        if (actions[i]![A_AT] < actions[i - 1]![A_AT]) {
+          actions.sort((a, b) => a[A_AT] - b[A_AT]);
           break;
         }
       }
@@ -460,7 +475,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
         if (actions.length === 0) {
           if (!segmentMatches(segment, subjectOf(names, visit, visitCustom, null, none, goalIds, hours))) continue;
         } else {
-          included = actions.filter((action) => segmentMatches(segment, subjectOf(names, visit, visitCustom, action, parseCustom(action.custom_json), goalIds, hours)));
+          included = actions.filter((action) => segmentMatches(segment, subjectOf(names, visit, visitCustom, action, parseCustom(action[A_CUSTOM]), goalIds, hours)));
           if (included.length === 0) continue;
         }
       }
@@ -579,9 +594,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       let following = visit.last_action_at;
       for (let i = actions.length - 1; i >= 0; i -= 1) {
         const action = actions[i]!;
-        if (action.type === 'pageview' || action.type === 'custom') {
+        if (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') {
           nextPageviewAt[i] = following;
-          following = action.at;
+          following = action[A_AT];
           entry = action;
           exit ??= action;
         }
@@ -591,12 +606,12 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       for (let index = 0; index < actions.length; index += 1) {
         const action = actions[index]!;
         if (includedSet && !includedSet.has(action)) continue;
-        switch (action.type) {
+        switch (action[A_TYPE]) {
           case 'pageview':
           case 'custom': {
             actionsSummary['nb_pageviews']! += 1;
-            const spent = Math.max(0, (nextPageviewAt[index] ?? visit.last_action_at) - action.at);
-            const url = nameOf(names, action.url_id) ?? '';
+            const spent = Math.max(0, (nextPageviewAt[index] ?? visit.last_action_at) - action[A_AT]);
+            const url = nameOf(names, action[A_URL]) ?? '';
             const { folders, page } = urlPath(url);
             let table = tables.pageUrls;
             for (const folder of folders) table = table.sub(table.row(folder));
@@ -605,7 +620,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             addHit(pageRow, facts);
             if (firstHit) actionsSummary['nb_uniq_pageviews']! += 1;
             add(pageRow, M.sum_time_spent, spent);
-            const titleRow = tables.pageTitles.row(nameOf(names, action.title_id)?.trim() || NO_TITLE);
+            const titleRow = tables.pageTitles.row(nameOf(names, action[A_TITLE])?.trim() || NO_TITLE);
             addHit(titleRow, facts);
             add(titleRow, M.sum_time_spent, spent);
             for (const row of [pageRow, titleRow]) {
@@ -621,18 +636,18 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
           }
           case 'outlink':
           case 'download': {
-            const url = nameOf(names, action.url_id) ?? '';
-            const table = action.type === 'outlink' ? tables.outlinks : tables.downloads;
+            const url = nameOf(names, action[A_URL]) ?? '';
+            const table = action[A_TYPE] === 'outlink' ? tables.outlinks : tables.downloads;
             const hostRow = table.row(hostOf(url) || UNKNOWN);
             const leaf = table.sub(hostRow).row(withoutScheme(url), { url });
             const firstHit = leaf.lastVisit !== visit.id;
             addHit(leaf, facts);
-            actionsSummary[action.type === 'outlink' ? 'nb_outlinks' : 'nb_downloads']! += 1;
-            if (firstHit) actionsSummary[action.type === 'outlink' ? 'nb_uniq_outlinks' : 'nb_uniq_downloads']! += 1;
+            actionsSummary[action[A_TYPE] === 'outlink' ? 'nb_outlinks' : 'nb_downloads']! += 1;
+            if (firstHit) actionsSummary[action[A_TYPE] === 'outlink' ? 'nb_uniq_outlinks' : 'nb_uniq_downloads']! += 1;
             break;
           }
           case 'search': {
-            const word = (action.search_keyword ?? '').toLowerCase();
+            const word = (action[A_SEARCH_KEYWORD] ?? '').toLowerCase();
             actionsSummary['nb_searches']! += 1;
             keywords.add(word);
             const row = tables.siteSearch.row(word || NO_KEYWORD);
@@ -641,10 +656,10 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             break;
           }
           case 'event': {
-            const category = action.event_category ?? '';
-            const eventAction = action.event_action ?? '';
-            const eventName = action.event_name || 'Event name not defined';
-            const value = action.event_value;
+            const category = action[A_EVENT_CATEGORY] ?? '';
+            const eventAction = action[A_EVENT_ACTION] ?? '';
+            const eventName = action[A_EVENT_NAME] || 'Event name not defined';
+            const value = action[A_EVENT_VALUE];
             const touch = (row: BuildRow): void => {
               add(row, M.nb_events, 1);
               if (row.lastVisit !== visit.id) {
@@ -671,7 +686,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             break;
           }
         }
-        for (const [key, value] of Object.entries(parseCustom(action.custom_json))) {
+        for (const [key, value] of Object.entries(parseCustom(action[A_CUSTOM]))) {
           const index = /^dimension(\d+)$/.exec(key)?.[1];
           if (index && (typeof value === 'string' || typeof value === 'number') && String(value) !== '') addHit(custom(customAction, index).row(String(value)), facts);
         }

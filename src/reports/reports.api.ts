@@ -77,6 +77,7 @@ function archiveScope(request: ReportRequest, site: ReportSite): ArchiveScope {
     build: settings.get('General.browser_archiving'),
     ttlSeconds: settings.get('General.time_before_today_archive_considered_outdated'),
     limits: { maxRows, maxSubRows: Math.max(100, Math.floor(maxRows / 5)) },
+    ...(request.store.direct ? { direct: request.store.direct } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PluraError, describeError } from '../core/errors.js';
 
@@ -22,6 +22,8 @@ export interface OpenDatabase<DB> {
  */
 export interface DirectSqlite {
   run(sql: string, parameters: readonly unknown[]): void;
+  /** A compiled query's rows as arrays of column values, in select order (no object per row). */
+  rows(query: { readonly sql: string; readonly parameters: readonly unknown[] }): unknown[][];
 }
 
 export interface PostgresConnection {
@@ -61,7 +63,19 @@ export function openSqlite<DB>(file: string, options: { mustExist?: boolean } = 
   }
   const cached = withStatementCache(database);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
-  const direct: DirectSqlite = { run: (text, parameters) => void cached.prepare(text).run(parameters) };
+  const direct: DirectSqlite = {
+    run: (text, parameters) => void cached.prepare(text).run(parameters),
+    rows: ({ sql: text, parameters }) => {
+      const statement = cached.prepare(text);
+      // The statement is shared with Kysely, which expects objects: raw mode only for this call.
+      statement.raw(true);
+      try {
+        return statement.all(parameters) as unknown[][];
+      } finally {
+        statement.raw(false);
+      }
+    },
+  };
   return { db, dialect: 'sqlite', direct, close: () => db.destroy() };
 }
 
@@ -73,7 +87,7 @@ const STATEMENT_CACHE_SIZE = 200;
  * the compiled statement can be reused. Statements are used one at a time (Kysely's
  * SQLite driver runs one query per connection), so sharing one is safe.
  */
-function withStatementCache(database: Database.Database): SqliteDatabase & { prepare(text: string): Database.Statement } {
+function withStatementCache(database: Database.Database): { close(): void; prepare(text: string): Database.Statement } {
   const cache = new Map<string, Database.Statement>();
   return {
     close: () => database.close(),

@@ -91,5 +91,10 @@ describe('prepared queries', () => {
       }),
     ).rejects.toThrow('roll back');
     expect(await db.selectFrom('item').select('id').where('id', '=', 10).execute()).toEqual([]);
+
+    // Rows as arrays, from a query Kysely compiled; the shared statement still gives objects to Kysely afterwards.
+    const query = db.selectFrom('item').select(['id', 'name']).where('id', '<=', 2).orderBy('id');
+    expect(direct?.rows(query.compile())).toEqual([[1, 'item-1'], [2, 'item-2']]);
+    expect(await query.execute()).toEqual([{ id: 1, name: 'item-1' }, { id: 2, name: 'item-2' }]);
   });
 });
