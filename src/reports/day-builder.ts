@@ -25,34 +25,62 @@ export interface BuildLimits {
   readonly maxSubRows: number;
 }
 
-interface VisitRow {
-  id: number;
-  visitor_id: string;
-  user_id: string | null;
-  visit_number: number;
-  first_action_at: number;
-  last_action_at: number;
-  actions: number;
-  goals_converted: number;
-  referrer_type: string;
-  referrer_name: string;
-  referrer_keyword: string;
-  referrer_url: string;
-  device_type: string;
-  device_brand: string;
-  device_model: string;
-  os_name: string;
-  os_version: string;
-  browser_name: string;
-  browser_version: string;
-  language: string;
-  country: string;
-  region: string;
-  city: string;
-  resolution: string;
-  local_time: string;
-  custom_json: string | null;
-}
+/** A visit as the builder reads it: a positional row, like ActionRow. */
+type VisitRow = [
+  id: number,
+  visitorId: string,
+  userId: string | null,
+  visitNumber: number,
+  firstActionAt: number,
+  lastActionAt: number,
+  actions: number,
+  goalsConverted: number,
+  referrerType: string,
+  referrerName: string,
+  referrerKeyword: string,
+  referrerUrl: string,
+  deviceType: string,
+  deviceBrand: string,
+  deviceModel: string,
+  osName: string,
+  osVersion: string,
+  browserName: string,
+  browserVersion: string,
+  language: string,
+  country: string,
+  region: string,
+  city: string,
+  resolution: string,
+  localTime: string,
+  customJson: string | null,
+];
+const V_ID = 0;
+const V_VISITOR_ID = 1;
+const V_USER_ID = 2;
+const V_VISIT_NUMBER = 3;
+const V_FIRST_ACTION_AT = 4;
+const V_LAST_ACTION_AT = 5;
+const V_ACTIONS = 6;
+const V_GOALS_CONVERTED = 7;
+const V_REFERRER_TYPE = 8;
+const V_REFERRER_NAME = 9;
+const V_REFERRER_KEYWORD = 10;
+const V_REFERRER_URL = 11;
+const V_DEVICE_TYPE = 12;
+const V_DEVICE_BRAND = 13;
+const V_DEVICE_MODEL = 14;
+const V_OS_NAME = 15;
+const V_OS_VERSION = 16;
+const V_BROWSER_NAME = 17;
+const V_BROWSER_VERSION = 18;
+const V_LANGUAGE = 19;
+const V_COUNTRY = 20;
+const V_REGION = 21;
+const V_CITY = 22;
+const V_RESOLUTION = 23;
+const V_LOCAL_TIME = 24;
+const V_CUSTOM_JSON = 25;
+const VISIT_COLUMNS = ['id', 'visitor_id', 'user_id', 'visit_number', 'first_action_at', 'last_action_at', 'actions', 'goals_converted', 'referrer_type', 'referrer_name', 'referrer_keyword', 'referrer_url', 'device_type', 'device_brand', 'device_model', 'os_name', 'os_version', 'browser_name', 'browser_version', 'language', 'country', 'region', 'city', 'resolution', 'local_time', 'custom_json'] as const;
 
 /** An action as the builder reads it: a positional row (SQLite hands these over far cheaper than objects). */
 type ActionRow = [
@@ -255,26 +283,26 @@ interface VisitFacts {
 }
 
 /** The visit's share of a row's visit metrics, once per visit and row. */
-function addVisit(row: BuildRow, visit: VisitFacts): void {
-  if (row.lastVisit === visit.id) return;
-  row.lastVisit = visit.id;
-  row.visitors?.add(visit.visitor);
+function addVisit(row: BuildRow, facts: VisitFacts): void {
+  if (row.lastVisit === facts.id) return;
+  row.lastVisit = facts.id;
+  row.visitors?.add(facts.visitor);
   const v = row.values;
   v[0] = v[0]! + 1;
-  v[1] = v[1]! + visit.actions;
-  v[2] = row.used & 4 ? Math.max(v[2]!, visit.actions) : visit.actions;
-  v[3] = v[3]! + visit.duration;
-  v[4] = v[4]! + visit.bounce;
-  v[5] = v[5]! + visit.converted;
+  v[1] = v[1]! + facts.actions;
+  v[2] = row.used & 4 ? Math.max(v[2]!, facts.actions) : facts.actions;
+  v[3] = v[3]! + facts.duration;
+  v[4] = v[4]! + facts.bounce;
+  v[5] = v[5]! + facts.converted;
   row.used |= 0b111111;
 }
 
-/** An action's hit on a row: nb_hits always, nb_visits once per visit. */
-function addHit(row: BuildRow, visit: VisitFacts): void {
+/** An action's hit on a row: nb_hits always, nb_visits once per facts. */
+function addHit(row: BuildRow, facts: VisitFacts): void {
   add(row, M.nb_hits, 1);
-  if (row.lastVisit !== visit.id) {
-    row.lastVisit = visit.id;
-    row.visitors?.add(visit.visitor);
+  if (row.lastVisit !== facts.id) {
+    row.lastVisit = facts.id;
+    row.visitors?.add(facts.visitor);
     add(row, M.nb_visits, 1);
   }
 }
@@ -285,31 +313,31 @@ function subjectOf(names: ReadonlyMap<number, string>, visit: VisitRow, visitCus
   return {
     value(name: string): SegmentValue {
       switch (name) {
-        case 'visitorId': return visit.visitor_id;
-        case 'userId': return visit.user_id;
-        case 'visitorType': return visit.visit_number > 1 ? 'returning' : 'new';
-        case 'visitCount': return visit.visit_number;
-        case 'visitConverted': return visit.goals_converted > 0 ? 1 : 0;
-        case 'actions': return visit.actions;
-        case 'visitDuration': return visit.last_action_at - visit.first_action_at;
+        case 'visitorId': return visit[V_VISITOR_ID];
+        case 'userId': return visit[V_USER_ID];
+        case 'visitorType': return visit[V_VISIT_NUMBER] > 1 ? 'returning' : 'new';
+        case 'visitCount': return visit[V_VISIT_NUMBER];
+        case 'visitConverted': return visit[V_GOALS_CONVERTED] > 0 ? 1 : 0;
+        case 'actions': return visit[V_ACTIONS];
+        case 'visitDuration': return visit[V_LAST_ACTION_AT] - visit[V_FIRST_ACTION_AT];
         case 'visitServerHour': return hours.server;
         case 'visitLocalHour': return hours.local;
-        case 'referrerType': return visit.referrer_type;
-        case 'referrerName': return visit.referrer_name;
-        case 'referrerKeyword': return visit.referrer_keyword;
-        case 'referrerUrl': return visit.referrer_url;
-        case 'deviceType': return visit.device_type;
-        case 'deviceBrand': return visit.device_brand;
-        case 'deviceModel': return visit.device_model;
-        case 'operatingSystemName': return visit.os_name;
-        case 'operatingSystemVersion': return visit.os_version;
-        case 'browserName': return visit.browser_name;
-        case 'browserVersion': return visit.browser_version;
-        case 'languageCode': return visit.language;
-        case 'countryCode': return visit.country;
-        case 'regionCode': return visit.region;
-        case 'city': return visit.city;
-        case 'resolution': return visit.resolution;
+        case 'referrerType': return visit[V_REFERRER_TYPE];
+        case 'referrerName': return visit[V_REFERRER_NAME];
+        case 'referrerKeyword': return visit[V_REFERRER_KEYWORD];
+        case 'referrerUrl': return visit[V_REFERRER_URL];
+        case 'deviceType': return visit[V_DEVICE_TYPE];
+        case 'deviceBrand': return visit[V_DEVICE_BRAND];
+        case 'deviceModel': return visit[V_DEVICE_MODEL];
+        case 'operatingSystemName': return visit[V_OS_NAME];
+        case 'operatingSystemVersion': return visit[V_OS_VERSION];
+        case 'browserName': return visit[V_BROWSER_NAME];
+        case 'browserVersion': return visit[V_BROWSER_VERSION];
+        case 'languageCode': return visit[V_LANGUAGE];
+        case 'countryCode': return visit[V_COUNTRY];
+        case 'regionCode': return visit[V_REGION];
+        case 'city': return visit[V_CITY];
+        case 'resolution': return visit[V_RESOLUTION];
         case 'pageUrl': return action && (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') ? nameOf(names, action[A_URL]) : null;
         case 'pageTitle': return action && (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') ? nameOf(names, action[A_TITLE]) : null;
         case 'downloadUrl': return action?.[A_TYPE] === 'download' ? nameOf(names, action[A_URL]) : null;
@@ -407,9 +435,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
   let lastAt = -1;
   let lastId = 0;
   for (;;) {
-    const visits = (await db
+    const visitQuery = db
       .selectFrom('visit')
-      .select(['id', 'visitor_id', 'user_id', 'visit_number', 'first_action_at', 'last_action_at', 'actions', 'goals_converted', 'referrer_type', 'referrer_name', 'referrer_keyword', 'referrer_url', 'device_type', 'device_brand', 'device_model', 'os_name', 'os_version', 'browser_name', 'browser_version', 'language', 'country', 'region', 'city', 'resolution', 'local_time', 'custom_json'])
+      .select([...VISIT_COLUMNS])
       .where('site_id', '=', site.id)
       // The lower bound moves with the pages, so each page seeks in the index instead of rescanning the day.
       .where('last_action_at', '>=', Math.max(start, lastAt))
@@ -417,13 +445,15 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       .where((eb) => eb.or([eb('last_action_at', '>', lastAt), eb.and([eb('last_action_at', '=', lastAt), eb('id', '>', lastId)])]))
       .orderBy('last_action_at')
       .orderBy('id')
-      .limit(PAGE)
-      .execute()) as VisitRow[];
+      .limit(PAGE);
+    const visits: VisitRow[] = direct
+      ? (direct.rows(visitQuery.compile()) as VisitRow[])
+      : (await visitQuery.execute()).map((row) => VISIT_COLUMNS.map((column) => row[column]) as VisitRow);
     if (visits.length === 0) break;
     const last = visits[visits.length - 1]!;
-    lastAt = Number(last.last_action_at);
-    lastId = last.id;
-    const ids = visits.map((v) => v.id);
+    lastAt = last[V_LAST_ACTION_AT];
+    lastId = last[V_ID];
+    const ids = visits.map((v) => v[V_ID]);
     const actionQuery = db.selectFrom('visit_action').select([...ACTION_COLUMNS]).where('visit_id', 'in', ids).orderBy('visit_id').orderBy('id');
     const actionRows: ActionRow[] = direct
       ? (direct.rows(actionQuery.compile()) as ActionRow[])
@@ -452,9 +482,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       list.push(conversion);
     }
 
-    for (const rawVisit of visits) {
-      const visit = rawVisit;
-      const actions = actionsByVisit.get(visit.id) ?? [];
+    for (const visit of visits) {
+      const actions = actionsByVisit.get(visit[V_ID]) ?? [];
       // Ids follow arrival; imports can deliver a visit's hits out of order.
       for (let i = 1; i < actions.length; i += 1) {
         if (actions[i]![A_AT] < actions[i - 1]![A_AT]) {
@@ -462,10 +491,10 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
           break;
         }
       }
-      const conversions = conversionsByVisit.get(visit.id) ?? [];
-      const visitCustom = parseCustom(visit.custom_json);
-      const localHour = /^\d{2}:/.test(visit.local_time) ? Number(visit.local_time.slice(0, 2)) : -1;
-      const hours = { server: hourOf(visit.first_action_at), local: localHour };
+      const conversions = conversionsByVisit.get(visit[V_ID]) ?? [];
+      const visitCustom = parseCustom(visit[V_CUSTOM_JSON]);
+      const localHour = /^\d{2}:/.test(visit[V_LOCAL_TIME]) ? Number(visit[V_LOCAL_TIME].slice(0, 2)) : -1;
+      const hours = { server: hourOf(visit[V_FIRST_ACTION_AT]), local: localHour };
       const goalIds = conversions.filter((c) => c.goal_id >= 0).map((c) => c.goal_id);
 
       // Which of the visit's actions the segment keeps; the visit counts when any does.
@@ -481,32 +510,32 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       }
 
       // Visit metrics
-      const duration = visit.last_action_at - visit.first_action_at;
-      const bounce = visit.actions <= 1 ? 1 : 0;
-      let visitorIndex = visitorIndexes.get(visit.visitor_id);
-      if (visitorIndex === undefined) visitorIndexes.set(visit.visitor_id, (visitorIndex = visitorIndexes.size));
-      const facts: VisitFacts = { id: visit.id, visitor: visitorIndex, actions: visit.actions, duration, bounce, converted: visit.goals_converted > 0 ? 1 : 0 };
+      const duration = visit[V_LAST_ACTION_AT] - visit[V_FIRST_ACTION_AT];
+      const bounce = visit[V_ACTIONS] <= 1 ? 1 : 0;
+      let visitorIndex = visitorIndexes.get(visit[V_VISITOR_ID]);
+      if (visitorIndex === undefined) visitorIndexes.set(visit[V_VISITOR_ID], (visitorIndex = visitorIndexes.size));
+      const facts: VisitFacts = { id: visit[V_ID], visitor: visitorIndex, actions: visit[V_ACTIONS], duration, bounce, converted: visit[V_GOALS_CONVERTED] > 0 ? 1 : 0 };
       summary['nb_visits']! += 1;
-      summary['nb_actions']! += visit.actions;
+      summary['nb_actions']! += visit[V_ACTIONS];
       summary['bounce_count']! += bounce;
       summary['sum_visit_length']! += duration;
-      summary['max_actions'] = Math.max(summary['max_actions']!, visit.actions);
-      summary['nb_visits_converted']! += visit.goals_converted > 0 ? 1 : 0;
-      visitors.add(visit.visitor_id);
-      if (visit.user_id) users.add(visit.user_id);
+      summary['max_actions'] = Math.max(summary['max_actions']!, visit[V_ACTIONS]);
+      summary['nb_visits_converted']! += visit[V_GOALS_CONVERTED] > 0 ? 1 : 0;
+      visitors.add(visit[V_VISITOR_ID]);
+      if (visit[V_USER_ID]) users.add(visit[V_USER_ID]);
 
-      const referrer = referrerTypes[visit.referrer_type] ?? referrerTypes['direct']!;
+      const referrer = referrerTypes[visit[V_REFERRER_TYPE]] ?? referrerTypes['direct']!;
       const typeRow = tables.referrerType.row(referrer.label, { referer_type: referrer.id, referrerTypeSegment: referrer.segment });
       addVisit(typeRow, facts);
-      const name = visit.referrer_name || (visit.referrer_type === 'direct' ? referrer.label : UNKNOWN);
-      if (visit.referrer_type !== 'direct') addVisit(tables.referrerType.sub(typeRow).row(name), facts);
+      const name = visit[V_REFERRER_NAME] || (visit[V_REFERRER_TYPE] === 'direct' ? referrer.label : UNKNOWN);
+      if (visit[V_REFERRER_TYPE] !== 'direct') addVisit(tables.referrerType.sub(typeRow).row(name), facts);
       addVisit(tables.referrerAll.row(name, { referer_type: referrer.id }), facts);
-      const keyword = visit.referrer_keyword || NO_KEYWORD;
-      switch (visit.referrer_type) {
+      const keyword = visit[V_REFERRER_KEYWORD] || NO_KEYWORD;
+      switch (visit[V_REFERRER_TYPE]) {
         case 'website': {
           const row = tables.websites.row(name);
           addVisit(row, facts);
-          if (visit.referrer_url) addVisit(tables.websites.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), facts);
+          if (visit[V_REFERRER_URL]) addVisit(tables.websites.sub(row).row(withoutScheme(visit[V_REFERRER_URL]), { url: visit[V_REFERRER_URL] }), facts);
           break;
         }
         case 'search': {
@@ -527,23 +556,23 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
         case 'social': {
           const row = tables.socials.row(name);
           addVisit(row, facts);
-          if (visit.referrer_url) addVisit(tables.socials.sub(row).row(withoutScheme(visit.referrer_url), { url: visit.referrer_url }), facts);
+          if (visit[V_REFERRER_URL]) addVisit(tables.socials.sub(row).row(withoutScheme(visit[V_REFERRER_URL]), { url: visit[V_REFERRER_URL] }), facts);
           break;
         }
       }
 
-      addVisit(tables.deviceType.row(visit.device_type && visit.device_type !== 'unknown' ? capitalize(visit.device_type) : UNKNOWN, { segmentValue: visit.device_type }), facts);
-      addVisit(tables.deviceBrand.row(visit.device_brand || UNKNOWN, { segmentValue: visit.device_brand }), facts);
-      addVisit(tables.deviceModel.row(visit.device_brand || visit.device_model ? `${visit.device_brand || UNKNOWN} - ${visit.device_model || UNKNOWN}` : UNKNOWN, { segmentValue: visit.device_model }), facts);
-      addVisit(tables.osFamilies.row(visit.os_name || UNKNOWN, { segmentValue: visit.os_name }), facts);
-      addVisit(tables.osVersions.row(visit.os_name ? `${visit.os_name} ${visit.os_version}`.trim() : UNKNOWN, { segmentValue: visit.os_name, segmentVersion: visit.os_version }), facts);
-      addVisit(tables.browsers.row(visit.browser_name || UNKNOWN, { segmentValue: visit.browser_name }), facts);
-      addVisit(tables.browserVersions.row(visit.browser_name ? `${visit.browser_name} ${visit.browser_version}`.trim() : UNKNOWN, { segmentValue: visit.browser_name, segmentVersion: visit.browser_version }), facts);
-      addVisit(tables.resolution.row(visit.resolution || UNKNOWN, { segmentValue: visit.resolution }), facts);
-      const languageCode = visit.language.split('-')[0] ?? '';
+      addVisit(tables.deviceType.row(visit[V_DEVICE_TYPE] && visit[V_DEVICE_TYPE] !== 'unknown' ? capitalize(visit[V_DEVICE_TYPE]) : UNKNOWN, { segmentValue: visit[V_DEVICE_TYPE] }), facts);
+      addVisit(tables.deviceBrand.row(visit[V_DEVICE_BRAND] || UNKNOWN, { segmentValue: visit[V_DEVICE_BRAND] }), facts);
+      addVisit(tables.deviceModel.row(visit[V_DEVICE_BRAND] || visit[V_DEVICE_MODEL] ? `${visit[V_DEVICE_BRAND] || UNKNOWN} - ${visit[V_DEVICE_MODEL] || UNKNOWN}` : UNKNOWN, { segmentValue: visit[V_DEVICE_MODEL] }), facts);
+      addVisit(tables.osFamilies.row(visit[V_OS_NAME] || UNKNOWN, { segmentValue: visit[V_OS_NAME] }), facts);
+      addVisit(tables.osVersions.row(visit[V_OS_NAME] ? `${visit[V_OS_NAME]} ${visit[V_OS_VERSION]}`.trim() : UNKNOWN, { segmentValue: visit[V_OS_NAME], segmentVersion: visit[V_OS_VERSION] }), facts);
+      addVisit(tables.browsers.row(visit[V_BROWSER_NAME] || UNKNOWN, { segmentValue: visit[V_BROWSER_NAME] }), facts);
+      addVisit(tables.browserVersions.row(visit[V_BROWSER_NAME] ? `${visit[V_BROWSER_NAME]} ${visit[V_BROWSER_VERSION]}`.trim() : UNKNOWN, { segmentValue: visit[V_BROWSER_NAME], segmentVersion: visit[V_BROWSER_VERSION] }), facts);
+      addVisit(tables.resolution.row(visit[V_RESOLUTION] || UNKNOWN, { segmentValue: visit[V_RESOLUTION] }), facts);
+      const languageCode = visit[V_LANGUAGE].split('-')[0] ?? '';
       addVisit(tables.language.row(languageName(languageCode), { segmentValue: languageCode }), facts);
-      addVisit(tables.languageCode.row(visit.language ? `${languageName(visit.language)} - ${visit.language}` : UNKNOWN, { segmentValue: visit.language }), facts);
-      addVisit(tables.country.row(countryName(visit.country), { code: visit.country || 'xx', segmentValue: visit.country }), facts);
+      addVisit(tables.languageCode.row(visit[V_LANGUAGE] ? `${languageName(visit[V_LANGUAGE])} - ${visit[V_LANGUAGE]}` : UNKNOWN, { segmentValue: visit[V_LANGUAGE] }), facts);
+      addVisit(tables.country.row(countryName(visit[V_COUNTRY]), { code: visit[V_COUNTRY] || 'xx', segmentValue: visit[V_COUNTRY] }), facts);
       if (hours.local >= 0) addVisit(tables.localTime.row(`${hours.local}h`, { segmentValue: hours.local }), facts);
       addVisit(tables.serverTime.row(`${hours.server}h`, { segmentValue: hours.server }), facts);
       for (const [key, value] of Object.entries(visitCustom)) {
@@ -561,8 +590,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
         const goal = tables.goals.row(String(conversion.goal_id));
         add(goal, M.nb_conversions, 1);
         add(goal, M.revenue, Number(conversion.revenue));
-        if (goal.lastVisit !== visit.id) {
-          goal.lastVisit = visit.id;
+        if (goal.lastVisit !== visit[V_ID]) {
+          goal.lastVisit = visit[V_ID];
           add(goal, M.nb_visits_converted, 1);
         }
         if (conversion.goal_id === 0 && conversion.items_json) {
@@ -577,8 +606,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             add(row, M.revenue, price * quantity);
             add(row, M.quantity, quantity);
             add(row, M.orders, 1);
-            if (row.lastVisit !== visit.id) {
-              row.lastVisit = visit.id;
+            if (row.lastVisit !== visit[V_ID]) {
+              row.lastVisit = visit[V_ID];
               add(row, M.nb_visits, 1);
             }
           }
@@ -591,7 +620,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       let entry: ActionRow | undefined;
       let exit: ActionRow | undefined;
       nextPageviewAt.length = actions.length;
-      let following = visit.last_action_at;
+      let following = visit[V_LAST_ACTION_AT];
       for (let i = actions.length - 1; i >= 0; i -= 1) {
         const action = actions[i]!;
         if (action[A_TYPE] === 'pageview' || action[A_TYPE] === 'custom') {
@@ -610,13 +639,13 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
           case 'pageview':
           case 'custom': {
             actionsSummary['nb_pageviews']! += 1;
-            const spent = Math.max(0, (nextPageviewAt[index] ?? visit.last_action_at) - action[A_AT]);
+            const spent = Math.max(0, (nextPageviewAt[index] ?? visit[V_LAST_ACTION_AT]) - action[A_AT]);
             const url = nameOf(names, action[A_URL]) ?? '';
             const { folders, page } = urlPath(url);
             let table = tables.pageUrls;
             for (const folder of folders) table = table.sub(table.row(folder));
             const pageRow = table.row(page, { url });
-            const firstHit = pageRow.lastVisit !== visit.id;
+            const firstHit = pageRow.lastVisit !== visit[V_ID];
             addHit(pageRow, facts);
             if (firstHit) actionsSummary['nb_uniq_pageviews']! += 1;
             add(pageRow, M.sum_time_spent, spent);
@@ -626,7 +655,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             for (const row of [pageRow, titleRow]) {
               if (action === entry) {
                 add(row, M.entry_nb_visits, 1);
-                add(row, M.entry_nb_actions, visit.actions);
+                add(row, M.entry_nb_actions, visit[V_ACTIONS]);
                 add(row, M.entry_sum_visit_length, duration);
                 add(row, M.entry_bounce_count, bounce);
               }
@@ -640,7 +669,7 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             const table = action[A_TYPE] === 'outlink' ? tables.outlinks : tables.downloads;
             const hostRow = table.row(hostOf(url) || UNKNOWN);
             const leaf = table.sub(hostRow).row(withoutScheme(url), { url });
-            const firstHit = leaf.lastVisit !== visit.id;
+            const firstHit = leaf.lastVisit !== visit[V_ID];
             addHit(leaf, facts);
             actionsSummary[action[A_TYPE] === 'outlink' ? 'nb_outlinks' : 'nb_downloads']! += 1;
             if (firstHit) actionsSummary[action[A_TYPE] === 'outlink' ? 'nb_uniq_outlinks' : 'nb_uniq_downloads']! += 1;
@@ -662,8 +691,8 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
             const value = action[A_EVENT_VALUE];
             const touch = (row: BuildRow): void => {
               add(row, M.nb_events, 1);
-              if (row.lastVisit !== visit.id) {
-                row.lastVisit = visit.id;
+              if (row.lastVisit !== visit[V_ID]) {
+                row.lastVisit = visit[V_ID];
                 row.visitors?.add(facts.visitor);
                 add(row, M.nb_visits, 1);
               }
