@@ -78,7 +78,7 @@ const someRole = (actor: ActorSpec, tenant: TenantSpec): Role | 'invalid' => {
 
 /** What a call needs: a role on the site, a role on some site, super user, anyone, or nobody (always an error). */
 type Need =
-  | { readonly on: 'site'; readonly role: Role; readonly anonymousGetsEmpty?: boolean }
+  | { readonly on: 'site'; readonly role: Role; readonly anonymousGetsEmpty?: boolean; readonly signedIn?: boolean }
   | { readonly on: 'some'; readonly role: Role }
   | { readonly on: 'superuser'; readonly siteBound?: boolean }
   | { readonly on: 'signed-in' }
@@ -145,6 +145,25 @@ const matomoMethods: readonly MatomoSpec[] = [
   { method: 'Live.getCounters', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), lastMinutes: '30' }) },
   { method: 'Live.getLastVisitsDetails', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), period: 'day', date: 'today' }) },
   { method: 'API.getReportMetadata', need: { on: 'some', role: 'view' }, params: () => ({}) },
+  { method: 'SegmentEditor.add', need: { on: 'site', role: 'view', signedIn: true }, params: (t) => ({ idSite: String(t.site), name: 'matrix', definition: 'deviceType==desktop' }) },
+  { method: 'SegmentEditor.getAll', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site) }) },
+  // Segments, notes and dimensions that do not exist in the tenant: nobody reaches them (never another tenant's).
+  { method: 'SegmentEditor.get', need: { on: 'nobody' }, params: () => ({ idSegment: '999999' }) },
+  { method: 'SegmentEditor.update', need: { on: 'nobody' }, params: (t) => ({ idSegment: '999999', idSite: String(t.site), name: 'x', definition: 'deviceType==desktop' }) },
+  { method: 'SegmentEditor.delete', need: { on: 'nobody' }, params: () => ({ idSegment: '999999' }) },
+  { method: 'Annotations.add', need: { on: 'site', role: 'view', signedIn: true }, params: (t) => ({ idSite: String(t.site), date: '2026-10-05', note: 'matrix' }) },
+  { method: 'Annotations.getAll', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site) }) },
+  { method: 'Annotations.save', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idNote: '999999', note: 'x' }) },
+  { method: 'Annotations.delete', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idNote: '999999' }) },
+  { method: 'Goals.addGoal', need: { on: 'site', role: 'write' }, params: (t) => ({ idSite: String(t.site), name: 'matrix', matchAttribute: 'url', pattern: '/matrix', patternType: 'contains' }) },
+  { method: 'Goals.getGoals', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site) }) },
+  { method: 'Goals.getGoal', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idGoal: '999999' }) },
+  { method: 'Goals.updateGoal', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idGoal: '999999', name: 'x', matchAttribute: 'url', pattern: '/x' }) },
+  { method: 'Goals.deleteGoal', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idGoal: '999999' }) },
+  { method: 'CustomDimensions.configureNewCustomDimension', need: { on: 'site', role: 'admin' }, params: (t) => ({ idSite: String(t.site), name: 'matrix', scope: 'visit' }) },
+  { method: 'CustomDimensions.configureExistingCustomDimension', need: { on: 'nobody' }, params: (t) => ({ idSite: String(t.site), idDimension: '999999', name: 'x' }) },
+  { method: 'CustomDimensions.getConfiguredCustomDimensions', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site) }) },
+  { method: 'CustomDimensions.getAvailableScopes', need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site) }) },
   // Every report of the Reporting API: view access on the site asked for.
   ...reportMethods().map((method): MatomoSpec => ({ method, need: { on: 'site', role: 'view' }, params: (t) => ({ idSite: String(t.site), period: 'day', date: 'today', idDimension: '1' }) })),
 ];
@@ -214,6 +233,7 @@ function expectedSuccess(need: Need, actor: ActorSpec, tenant: TenantSpec, site:
     }
     case 'site':
       if (need.anonymousGetsEmpty && actor.kind === 'anonymous') return true;
+      if (need.signedIn && actor.kind === 'anonymous') return false;
       return site !== 99999 && roleRank[role] >= roleRank[need.role];
   }
 }

@@ -6,6 +6,7 @@ import { auditLogApi } from '../audit/audit-log.api.js';
 import { withRequestContext, type RequestAuth, type RequestContextDeps } from '../http/request-context.js';
 import { sitesManagerApi } from '../sites/sites-manager.api.js';
 import { liveApi } from '../tracking/live.api.js';
+import { annotationsApi, customDimensionsManagementApi, goalsManagementApi, segmentEditorApi } from '../reports/management.api.js';
 import { actionsApi, customDimensionsApi, devicesDetectionApi, eventsApi, goalsReportsApi, referrersApi, reportMetadata, resolutionApi, userCountryApi, userLanguageApi, visitsSummaryApi, visitTimeApi } from '../reports/reports.api.js';
 import type { MatomoCall, MatomoModule } from './method.js';
 import { parseMatomoParams, parseMatomoQueryString } from './params.js';
@@ -62,8 +63,10 @@ const modules: Readonly<Record<string, MatomoModule>> = {
   UserCountry: userCountryApi,
   VisitTime: visitTimeApi,
   Events: eventsApi,
-  Goals: goalsReportsApi,
-  CustomDimensions: customDimensionsApi,
+  Goals: { ...goalsReportsApi, ...goalsManagementApi },
+  CustomDimensions: { ...customDimensionsApi, ...customDimensionsManagementApi },
+  SegmentEditor: segmentEditorApi,
+  Annotations: annotationsApi,
 };
 
 async function callMethod(call: MatomoCall): Promise<MatomoValue> {

@@ -12,6 +12,7 @@ import type { NumericRecord, ReportRow, ReportTable } from './datatable.js';
 import type { Records } from './day-builder.js';
 import { resolvePeriods, type Period } from './periods.js';
 import { parseSegment, segmentFor, type Segment } from './segments.js';
+import { customDimensionScope } from './management.api.js';
 import { percentFormatter, renderTable, type TableShape } from './table-output.js';
 
 /**
@@ -156,7 +157,7 @@ function visitsSummary(records: Records, params: MatomoParams): MatomoValue {
 // Table reports
 
 interface TableReport {
-  readonly record: string | ((params: MatomoParams) => string);
+  readonly record: string | ((call: MatomoCall) => Promise<string>);
   readonly shape: TableShape;
   /** API.getReportMetadata */
   readonly category: string;
@@ -252,10 +253,13 @@ const tableReports: Readonly<Record<string, Readonly<Record<string, TableReport>
   },
   CustomDimensions: {
     getCustomDimension: {
-      record: (params) => {
+      record: async ({ ctx, params }) => {
         const id = params.get('idDimension') ?? '';
         if (!/^\d+$/.test(id)) throw new PluraError('invalid_input', "Please specify a value for 'idDimension' (the custom dimension's id).");
-        return params.get('scope') === 'action' ? `CustomDimensions_action_${id}` : `CustomDimensions_visit_${id}`;
+        const siteId = Number((params.get('idSite') ?? '').split(',')[0]);
+        // The dimension's configured scope decides which of the two the hits were counted in.
+        const scope = Number.isInteger(siteId) && siteId > 0 ? await customDimensionScope(tenantOf(ctx).store, siteId, Number(id)) : 'visit';
+        return `CustomDimensions_${scope}_${id}`;
       },
       shape: { defaultSort: 'nb_visits' },
       category: 'Custom dimensions',
@@ -267,8 +271,8 @@ const tableReports: Readonly<Record<string, Readonly<Record<string, TableReport>
 };
 
 function tableMethod(report: TableReport) {
-  return (call: MatomoCall): Promise<MatomoValue> => {
-    const record = typeof report.record === 'string' ? report.record : report.record(call.params);
+  return async (call: MatomoCall): Promise<MatomoValue> => {
+    const record = typeof report.record === 'string' ? report.record : await report.record(call);
     return forEachSiteAndPeriod(call, [record], (records) => renderTable((records.get(record) ?? []) as ReportTable, call.params, report.shape));
   };
 }

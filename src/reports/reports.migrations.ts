@@ -39,4 +39,43 @@ export const reportsMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '2026-11-23-08-segments-annotations-dimensions',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('saved_segment')
+        .addColumn('id', 'integer', autoIncrementPrimaryKey(dialect))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('login', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'integer', (c) => c.notNull())
+        .addColumn('enable_all_users', 'integer', (c) => c.notNull())
+        .addColumn('auto_archive', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('annotation')
+        .addColumn('id', 'integer', autoIncrementPrimaryKey(dialect))
+        .addColumn('site_id', 'integer', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('starred', 'integer', (c) => c.notNull())
+        .addColumn('login', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('annotation_site_day').on('annotation').columns(['site_id', 'day']).execute();
+      await db.schema
+        .createTable('custom_dimension')
+        .addColumn('site_id', 'integer', (c) => c.notNull())
+        .addColumn('id', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('case_sensitive', 'integer', (c) => c.notNull())
+        .addColumn('extractions', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('custom_dimension_pk', ['site_id', 'id'])
+        .execute();
+    },
+  },
 ];

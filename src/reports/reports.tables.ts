@@ -40,8 +40,50 @@ export interface ArchiveRecordTable {
   value: Uint8Array;
 }
 
+/** Segments saved with the SegmentEditor: per user, shared with all users or one site optional. */
+export interface SavedSegmentTable {
+  id: Generated<number>;
+  name: string;
+  definition: string;
+  /** Login of the creator (tenant user or platform user). */
+  login: string;
+  /** 0: all sites */
+  site_id: number;
+  enable_all_users: number;
+  auto_archive: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AnnotationTable {
+  id: Generated<number>;
+  site_id: number;
+  /** YYYY-MM-DD */
+  day: string;
+  note: string;
+  starred: number;
+  login: string;
+  created_at: string;
+}
+
+/** Matomo's custom dimensions: `dimension<id>` in hits is reported with the configured scope. */
+export interface CustomDimensionTable {
+  site_id: number;
+  id: number;
+  name: string;
+  /** visit | action */
+  scope: string;
+  active: number;
+  case_sensitive: number;
+  /** JSON of Matomo's extractions ([{dimension, pattern}]) */
+  extractions: string;
+}
+
 export interface ReportsTables {
   archive_invalidation: ArchiveInvalidationTable;
   archive: ArchiveTable;
   archive_record: ArchiveRecordTable;
+  saved_segment: SavedSegmentTable;
+  annotation: AnnotationTable;
+  custom_dimension: CustomDimensionTable;
 }
