@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DirectSqlite } from '../storage/database.js';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import { sumIntoParents, sortForArchive, truncateTable, type NumericRecord, type ReportRow, type ReportTable } from './datatable.js';
-import { dayRange, offsetSeconds } from './periods.js';
+import { dayInZone, dayRange, offsetSeconds } from './periods.js';
 import { segmentMatches, type Segment, type SegmentSubject, type SegmentValue } from './segments.js';
 
 /**
@@ -366,6 +366,40 @@ function subjectOf(names: ReadonlyMap<number, string>, visit: VisitRow, visitCus
   };
 }
 
+/**
+ * The actions of a visit that satisfy the segment (with the visit's own values);
+ * null when the visit does not match at all. A visit without actions matches on
+ * its own values alone.
+ */
+function segmentActions(segment: Segment, names: ReadonlyMap<number, string>, visit: VisitRow, visitCustom: Record<string, unknown>, actions: ActionRow[], goalIds: readonly number[], hours: { server: number; local: number }): ActionRow[] | null {
+  if (actions.length === 0) return segmentMatches(segment, subjectOf(names, visit, visitCustom, null, {}, goalIds, hours)) ? actions : null;
+  const kept = actions.filter((action) => segmentMatches(segment, subjectOf(names, visit, visitCustom, action, parseCustom(action[A_CUSTOM]), goalIds, hours)));
+  return kept.length > 0 ? kept : null;
+}
+
+/**
+ * Whether stored visits match a segment, for readers of raw visits (Live): the
+ * same rules as archives, given each visit's row, actions and converted goals.
+ */
+export async function visitsMatchingSegment(db: Kysely<TenantDatabase>, timezone: string, segment: Segment, visitIds: readonly number[]): Promise<Set<number>> {
+  const matching = new Set<number>();
+  if (visitIds.length === 0) return matching;
+  const visits = (await db.selectFrom('visit').select([...VISIT_COLUMNS]).where('id', 'in', [...visitIds]).execute()).map((row) => VISIT_COLUMNS.map((column) => row[column]) as VisitRow);
+  const actions = (await db.selectFrom('visit_action').select([...ACTION_COLUMNS]).where('visit_id', 'in', [...visitIds]).orderBy('visit_id').orderBy('at').orderBy('id').execute()).map((row) => ACTION_COLUMNS.map((column) => row[column]) as ActionRow);
+  const conversions = await db.selectFrom('conversion').select(['visit_id', 'goal_id']).where('visit_id', 'in', [...visitIds]).execute();
+  const nameIds = [...new Set(actions.flatMap((a) => [a[A_URL], a[A_TITLE]]).filter((id): id is number => id !== null))];
+  const names = new Map<number, string>();
+  for (let i = 0; i < nameIds.length; i += 5000) for (const row of await db.selectFrom('action_name').select(['id', 'name']).where('id', 'in', nameIds.slice(i, i + 5000)).execute()) names.set(row.id, row.name);
+  for (const visit of visits) {
+    const own = actions.filter((a) => a[A_VISIT] === visit[V_ID]);
+    const goals = conversions.filter((c) => c.visit_id === visit[V_ID] && c.goal_id >= 0).map((c) => c.goal_id);
+    const [start, end] = dayRange(timezone, dayInZone(timezone, visit[V_FIRST_ACTION_AT] * 1000));
+    const hours = { server: hourClock(timezone, start, end)(visit[V_FIRST_ACTION_AT]), local: /^\d{2}:/.test(visit[V_LOCAL_TIME]) ? Number(visit[V_LOCAL_TIME].slice(0, 2)) : -1 };
+    if (segmentActions(segment, names, visit, parseCustom(visit[V_CUSTOM_JSON]), own, goals, hours) !== null) matching.add(visit[V_ID]);
+  }
+  return matching;
+}
+
 /** Hour of the day in the site's time zone, without Intl per visit unless the day changes its offset (DST). */
 function hourClock(timezone: string, start: number, end: number): (at: number) => number {
   const offsetStart = offsetSeconds(timezone, start * 1000);
@@ -500,13 +534,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       // Which of the visit's actions the segment keeps; the visit counts when any does.
       let included: ActionRow[] = actions;
       if (segment) {
-        const none = {};
-        if (actions.length === 0) {
-          if (!segmentMatches(segment, subjectOf(names, visit, visitCustom, null, none, goalIds, hours))) continue;
-        } else {
-          included = actions.filter((action) => segmentMatches(segment, subjectOf(names, visit, visitCustom, action, parseCustom(action[A_CUSTOM]), goalIds, hours)));
-          if (included.length === 0) continue;
-        }
+        const kept = segmentActions(segment, names, visit, visitCustom, actions, goalIds, hours);
+        if (kept === null) continue;
+        included = kept;
       }
 
       // Visit metrics

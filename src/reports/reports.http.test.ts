@@ -229,6 +229,21 @@ describe('Reporting API on archives', () => {
     expect(engines[0]).toMatchObject({ label: 'Google', subtable: [expect.objectContaining({ label: 'garden tools' })] });
   });
 
+  it('Live.getLastVisitsDetails takes any period and a segment, as archives read them', async () => {
+    const visits = generated.get('rlite') ?? [];
+    const from = addDays(FIRST_DAY, 1);
+    const to = addDays(FIRST_DAY, 9);
+    const all = await json<{ visitorId: string }[]>('rlite', `method=Live.getLastVisitsDetails&idSite=1&period=range&date=${from},${to}&filter_limit=-1`);
+    expect(all).toHaveLength(expected(visits, from, to).nb_visits);
+    const phones = await json<{ visitorId: string; deviceType: string }[]>('rlite', `method=Live.getLastVisitsDetails&idSite=1&period=range&date=${from},${to}&filter_limit=-1&segment=${encodeURIComponent('deviceType==smartphone')}`);
+    expect(phones).toHaveLength(expected(visits, from, to, (v) => v.agent === 'smartphone').nb_visits);
+    const blog = await json<unknown[]>('rlite', `method=Live.getLastVisitsDetails&idSite=1&period=week&date=${from}&filter_limit=-1&segment=${encodeURIComponent(`pageUrl=@${encodeURIComponent('/blog/')}`)}`);
+    const week = periodOf('week', from);
+    expect(blog).toHaveLength(expected(visits, week.start, week.end, (v) => v.hits.some((hit) => hit.kind === 'pageview' && hit.url.includes('/blog/'))).nb_visits);
+    const two = await json<unknown[]>('rlite', `method=Live.getLastVisitsDetails&idSite=1&period=range&date=${from},${to}&filter_limit=2&filter_offset=1&segment=${encodeURIComponent('deviceType==smartphone')}`);
+    expect(two).toEqual(phones.slice(1, 3));
+  });
+
   it('a late hit for a day already archived invalidates the day and the periods containing it', async () => {
     const day = addDays(FIRST_DAY, 4);
     const before = await json<Record<string, number>>('rlite', `method=VisitsSummary.get&idSite=1&period=day&date=${day}`);

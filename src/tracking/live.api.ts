@@ -5,19 +5,17 @@ import { authorize, requireSitesExist } from '../access/users.service.js';
 import type { MatomoModule } from '../matomo-api/method.js';
 import { requireSiteId } from '../matomo-api/method.js';
 import type { MatomoValue } from '../matomo-api/render.js';
-import { dayRange } from '../reports/periods.js';
+import { visitsMatchingSegment } from '../reports/day-builder.js';
+import { dayRange, resolvePeriods } from '../reports/periods.js';
+import { parseSegment } from '../reports/segments.js';
+
+/** Visits a segmented Live request looks through at most. */
+const MAX_SEGMENT_SCAN = 100_000;
 
 function todayIn(timezone: string, nowMs: number): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(nowMs);
 }
 
-function resolveDay(raw: string, timezone: string): string {
-  const now = Date.now();
-  if (raw === 'today' || raw === 'now') return todayIn(timezone, now);
-  if (raw === 'yesterday') return todayIn(timezone, now - 86_400_000);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return raw;
-  throw new PluraError('invalid_input', `The date '${raw}' is not supported here: use today, yesterday or YYYY-MM-DD with period=day.`);
-}
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
@@ -61,17 +59,40 @@ export const liveApi: MatomoModule = {
     const sensitive = decide(ctx.actor, 'view_sensitive_data', { kind: 'site', tenant: tenant.slug, siteId, sensitiveData: site.sensitive_data_role as 'admin' | 'write' | 'none' }).allowed;
     let query = store.db.selectFrom('visit').selectAll().where('site_id', '=', siteId);
     const date = params.get('date');
-    const period = params.get('period') ?? 'day';
     if (date) {
-      if (period !== 'day') throw new PluraError('invalid_input', 'Live.getLastVisitsDetails supports period=day here; other periods come with the reporting API.');
-      const [start, end] = dayRange(site.timezone, resolveDay(date, site.timezone));
-      query = query.where('last_action_at', '>=', start).where('first_action_at', '<', end);
+      // Any of Matomo's periods and dates: the visits between the first period's start and the last one's end.
+      const { periods } = resolvePeriods(params.get('period') ?? 'day', date, site.timezone);
+      const first = periods[0];
+      const last = periods[periods.length - 1];
+      if (first && last) query = query.where('last_action_at', '>=', dayRange(site.timezone, first.start)[0]).where('first_action_at', '<', dayRange(site.timezone, last.end)[1]);
     }
     const minTimestamp = params.getInt('minTimestamp');
     if (minTimestamp !== undefined) query = query.where('last_action_at', '>=', minTimestamp);
     const limit = params.getInt('filter_limit') ?? 10;
-    const offset = params.getInt('filter_offset') ?? 0;
-    const visits = await query.orderBy('last_action_at', 'desc').orderBy('id', 'desc').limit(limit < 0 ? 100_000 : limit).offset(Math.max(0, offset)).execute();
+    const offset = Math.max(0, params.getInt('filter_offset') ?? 0);
+    const wanted = limit < 0 ? 100_000 : limit;
+    const ordered = query.orderBy('last_action_at', 'desc').orderBy('id', 'desc');
+    const segmentParam = params.get('segment');
+    let visits: Awaited<ReturnType<typeof ordered.execute>>;
+    if (segmentParam && segmentParam.trim() !== '') {
+      // Visits are matched as archives match them, page by page until enough are found.
+      const segment = parseSegment(segmentParam);
+      visits = [];
+      let skipped = 0;
+      const page = Math.max(100, (wanted + offset) * 2);
+      for (let scanned = 0; visits.length < wanted && scanned < MAX_SEGMENT_SCAN; scanned += page) {
+        const candidates = await ordered.limit(page).offset(scanned).execute();
+        const matching = await visitsMatchingSegment(store.db, site.timezone, segment, candidates.map((v) => v.id));
+        for (const visit of candidates) {
+          if (!matching.has(visit.id)) continue;
+          if (skipped < offset) skipped += 1;
+          else if (visits.length < wanted) visits.push(visit);
+        }
+        if (candidates.length < page) break;
+      }
+    } else {
+      visits = await ordered.limit(wanted).offset(offset).execute();
+    }
     const ids = visits.map((v) => v.id);
     const actions =
       ids.length === 0 || params.getBool('doNotFetchActions', false)
