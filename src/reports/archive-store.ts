@@ -91,12 +91,13 @@ export async function saveArchive(db: Kysely<TenantDatabase>, key: ArchiveKey, a
   });
 }
 
-/** Removes every archive of the given sites (after their raw data or the site itself was deleted). */
-export async function deleteArchives(db: Kysely<TenantDatabase>, siteIds: readonly number[]): Promise<void> {
-  if (siteIds.length === 0) return;
-  await db.transaction().execute(async (trx) => {
-    const ids = (await trx.selectFrom('archive').select('id').where('site_id', 'in', siteIds).execute()).map((row) => row.id);
-    for (let i = 0; i < ids.length; i += 500) await trx.deleteFrom('archive_record').where('archive_id', 'in', ids.slice(i, i + 500)).execute();
-    await trx.deleteFrom('archive').where('site_id', 'in', siteIds).execute();
-  });
+/** Removes a deleted site's archives, invalidations, saved segments, annotations and custom dimensions (in the caller's transaction). */
+export async function deleteSiteReports(db: Kysely<TenantDatabase>, siteId: number): Promise<void> {
+  const ids = (await db.selectFrom('archive').select('id').where('site_id', '=', siteId).execute()).map((row) => row.id);
+  for (let i = 0; i < ids.length; i += 500) await db.deleteFrom('archive_record').where('archive_id', 'in', ids.slice(i, i + 500)).execute();
+  await db.deleteFrom('archive').where('site_id', '=', siteId).execute();
+  await db.deleteFrom('archive_invalidation').where('site_id', '=', siteId).execute();
+  await db.deleteFrom('saved_segment').where('site_id', '=', siteId).execute();
+  await db.deleteFrom('annotation').where('site_id', '=', siteId).execute();
+  await db.deleteFrom('custom_dimension').where('site_id', '=', siteId).execute();
 }

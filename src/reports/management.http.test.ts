@@ -111,4 +111,29 @@ describe('segments, annotations, goals and custom dimensions', () => {
     expect(await call('admin', 'CustomDimensions.configureExistingCustomDimension', { idSite: '1', idDimension: '1', name: 'Plan tier', active: '0' })).toEqual({ result: 'success', message: 'ok' });
     expect(await call('ann', 'CustomDimensions.getConfiguredCustomDimensions', { idSite: '1' })).toEqual(expect.arrayContaining([expect.objectContaining({ idcustomdimension: 1, name: 'Plan tier', active: false })]));
   });
+  it('deleting a site removes its raw data, goals, archives, segments, notes and dimensions', async () => {
+    const created = (await call('boss', 'SitesManager.addSite', { siteName: 'doomed', urls: 'https://doomed.example' })) as { value: number };
+    const siteId = String(created.value);
+    await h.app.inject({ method: 'GET', url: `/matomo.php?idsite=${siteId}&rec=1&send_image=0&_id=00000000000000e1&url=https%3A%2F%2Fdoomed.example%2F`, headers: { host: HOST } });
+    expect(await call('boss', 'VisitsSummary.get', { idSite: siteId, period: 'month', date: 'today' })).toMatchObject({ nb_visits: 1 });
+    await call('boss', 'Goals.addGoal', { idSite: siteId, name: 'g', matchAttribute: 'manually' });
+    await call('boss', 'Annotations.add', { idSite: siteId, date: '2026-10-05', note: 'n' });
+    await call('boss', 'SegmentEditor.add', { idSite: siteId, name: 's', definition: 'deviceType==desktop' });
+    await call('boss', 'CustomDimensions.configureNewCustomDimension', { idSite: siteId, name: 'd', scope: 'visit' });
+    expect(await call('boss', 'SitesManager.deleteSite', { idSite: siteId })).toEqual({ result: 'success', message: 'ok' });
+    const left = await h.asOperator('mgmt', async (ctx) => {
+      if (ctx.scope.kind !== 'tenant') return [];
+      const db = ctx.scope.store.db;
+      const id = Number(siteId);
+      return Promise.all([
+        db.selectFrom('visit').select('id').where('site_id', '=', id).execute(),
+        db.selectFrom('goal').select('goal_id').where('site_id', '=', id).execute(),
+        db.selectFrom('archive').select('id').where('site_id', '=', id).execute(),
+        db.selectFrom('annotation').select('id').where('site_id', '=', id).execute(),
+        db.selectFrom('saved_segment').select('id').where('site_id', '=', id).execute(),
+        db.selectFrom('custom_dimension').select('id').where('site_id', '=', id).execute(),
+      ]);
+    });
+    expect(left.map((rows) => rows.length)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
 });

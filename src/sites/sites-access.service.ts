@@ -1,3 +1,5 @@
+import { deleteSiteReports } from '../reports/archive-store.js';
+import { deleteSiteRawData } from '../tracking/raw-data.js';
 import type { Selectable } from 'kysely';
 import { PluraError } from '../core/errors.js';
 import { requireTenantScope, type ActContext } from '../access/context.js';
@@ -237,9 +239,13 @@ export async function deleteSite(ctx: ActContext, siteId: number): Promise<void>
     if (Number(count) <= 1) throw new PluraError('invalid_input', 'The website cannot be deleted as it is the only website; add another one first.');
     await trx.deleteFrom('site').where('id', '=', siteId).execute();
     await identityStore.removeSiteGrants(identityDbOf(trx), siteId);
+    // Matomo deletes a site's data with it: raw hits, goals, reports and what belongs to them.
+    await deleteSiteRawData(trx, siteId);
+    await deleteSiteReports(trx, siteId);
     await recordAudit(ctx, 'site.deleted', { siteId, before: presentSite(before, true) }, identityDbOf(trx));
   });
   ctx.platform.tracking.siteConfigChanged(tenant);
+  ctx.platform.tracking.rawDataDeleted(tenant);
 }
 
 export async function siteUrls(ctx: ActContext, siteId: number): Promise<string[]> {
