@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +17,10 @@ import { createToken } from '../src/access/tokens.js';
 import { createUser, setUserAccess } from '../src/access/users.service.js';
 import { openPlatform } from '../src/platform/platform.js';
 import { createSite } from '../src/sites/sites-access.service.js';
+import { freePort } from '../src/http/test-support/free-port.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const PASSWORD = 'bench password 123';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function prepare(dataDir: string): Promise<string> {
   const platform = await openPlatform({ dataDir, env: { PLURA_GENERAL_CREATE_DEMO_TENANT: '0' } });

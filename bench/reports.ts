@@ -17,7 +17,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +32,8 @@ import { addDays, dayRange, periodOf } from '../src/reports/periods.js';
 import { createSite } from '../src/sites/sites-access.service.js';
 import type { TenantStore } from '../src/storage/tenant-stores.js';
 import type { Tenant } from '../src/tenancy/tenant.js';
+import { freePort } from '../src/http/test-support/free-port.js';
+import { seededRandom } from '../src/reports/test-support/random.js';
 
 const HITS = Number(process.env.BENCH_REPORT_HITS ?? 10_000_000);
 const DAY_HITS = Number(process.env.BENCH_REPORT_DAY_HITS ?? 1_000_000);
@@ -40,17 +41,7 @@ const REQUESTS = Number(process.env.BENCH_REPORT_REQUESTS ?? 50);
 const YEAR = '2025';
 const TIMEZONE = 'Europe/Berlin';
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(42);
+const next = seededRandom(42);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 /** Skewed towards the first items, as page popularity is. */
 const zipf = <T>(items: readonly T[]): T => items[Math.floor(items.length * next() ** 3)]!;
@@ -175,16 +166,6 @@ async function prepare(dataDir: string): Promise<{ token: string; hits: number; 
   } finally {
     await platform.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {

@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import { identityStore } from '../src/access/identity.store.js';
 import { createToken } from '../src/access/tokens.js';
 import { createUser } from '../src/access/users.service.js';
 import { createSite } from '../src/sites/sites-access.service.js';
+import { freePort } from '../src/http/test-support/free-port.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
@@ -38,16 +38,6 @@ const CASES = new Set((process.env.BENCH_CASES ?? 'single,bulk,tenants').split('
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const benchEnv: Record<string, string> = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Creates the tenants with a site each; returns a super user token of t0 (a reader, for `settled`). */
 async function prepare(dataDir: string, tenants: number): Promise<string> {

@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import { PluraError } from '../core/errors.js';
 import type { ActContext } from '../access/context.js';
 import { identityDbOf } from '../access/identity.store.js';
@@ -11,6 +12,7 @@ import type { MatomoValue } from '../matomo-api/render.js';
 import type { TenantStore } from '../storage/tenant-stores.js';
 import type { Tenant } from '../tenancy/tenant.js';
 import { addGoal, deleteGoal, listGoals, updateGoal, type GoalInput } from '../tracking/goals.service.js';
+import type { SavedSegmentTable } from './reports.tables.js';
 import { parseSegment } from './segments.js';
 
 /**
@@ -60,17 +62,7 @@ function requireDay(params: MatomoParams, name = 'date'): string {
 // ---------------------------------------------------------------------------------------------
 // SegmentEditor
 
-interface SegmentRow {
-  id: number;
-  name: string;
-  definition: string;
-  login: string;
-  site_id: number;
-  enable_all_users: number;
-  auto_archive: number;
-  created_at: string;
-  updated_at: string;
-}
+type SegmentRow = Selectable<SavedSegmentTable>;
 
 function segmentView(row: SegmentRow): MatomoValue {
   return {

@@ -9,6 +9,7 @@ import { openHarness, tokenFor, type Harness } from '../http/test-support/harnes
 import { createSite } from '../sites/sites-access.service.js';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../storage/test-support/postgres-database.js';
 import { addDays, dayRange, periodOf } from './periods.js';
+import { seededRandom } from './test-support/random.js';
 
 const AGENTS = {
   desktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
@@ -31,22 +32,11 @@ interface GeneratedVisit {
   readonly hits: GeneratedHit[];
 }
 
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FIRST_DAY = '2026-10-05';
 const DAYS = 16;
 
 function generate(timezone: string, seed: number): GeneratedVisit[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const visits: GeneratedVisit[] = [];
   for (let v = 0; v < 40; v += 1) {
@@ -277,6 +267,22 @@ describe('Reporting API on archives', () => {
     expect(limited).toHaveLength(2);
     expect(limited[0]?.label.localeCompare(limited[1]?.label ?? '')).toBeLessThan(0);
     expect(Object.keys(limited[0] ?? {}).sort()).toEqual(['label', 'nb_hits']);
+  });
+
+  it('answers reports inside API.getBulkRequest, errors in place', async () => {
+    const urls = [
+      `method=VisitsSummary.get&idSite=1&period=month&date=${FIRST_DAY}`,
+      `method=Actions.get&idSite=1&period=month&date=${FIRST_DAY}`,
+      `method=VisitsSummary.get&idSite=1&period=month&date=someday`,
+    ];
+    const query = urls.map((url, i) => `urls[${i}]=${encodeURIComponent(url)}`).join('&');
+    const answer = await json<unknown[]>('rlite', `method=API.getBulkRequest&${query}`);
+    const month = periodOf('month', FIRST_DAY);
+    expect(answer).toEqual([
+      expect.objectContaining({ nb_visits: expected(generated.get('rlite') ?? [], month.start, month.end).nb_visits + 1 }),
+      expect.objectContaining({ nb_pageviews: expect.any(Number) }),
+      { result: 'error', message: expect.stringContaining('someday') },
+    ]);
   });
 
   it('refuses bad input with Matomo errors, never a 500', async () => {

@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,16 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { openPlatform } from '../platform/platform.js';
 import { createSite } from '../sites/sites-access.service.js';
 import type { Tenant } from '../tenancy/tenant.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort } from '../http/test-support/free-port.js';
 
 function hit(port: number, agent: Agent, n: number): Promise<number> {
   return new Promise((resolve) => {
