@@ -226,7 +226,8 @@ const tableReports: Readonly<Record<string, Readonly<Record<string, TableReport>
     getResolution: { record: 'Resolution', shape: visitShape(bySegmentValue('resolution')), category: 'Visitors', name: 'Screen resolution', dimension: 'Resolution', metrics: VISIT_METRICS },
   },
   UserLanguage: {
-    getLanguage: { record: 'UserLanguage', shape: visitShape(bySegmentValue('languageCode')), category: 'Visitors', name: 'Browser language', dimension: 'Language', metrics: VISIT_METRICS },
+    // A language row holds every region of the language (de-de, de-at): Matomo's segment is "starts with".
+    getLanguage: { record: 'UserLanguage', shape: visitShape((row) => (row.extra?.['segmentValue'] ? `languageCode=^${encodeURIComponent(extraValue(row, 'segmentValue'))}` : null)), category: 'Visitors', name: 'Browser language', dimension: 'Language', metrics: VISIT_METRICS },
     getLanguageCode: { record: 'UserLanguage_code', shape: visitShape(bySegmentValue('languageCode')), category: 'Visitors', name: 'Language code', dimension: 'Language code', metrics: VISIT_METRICS },
   },
   UserCountry: {

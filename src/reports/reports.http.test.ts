@@ -269,6 +269,54 @@ describe('Reporting API on archives', () => {
     expect(Object.keys(limited[0] ?? {}).sort()).toEqual(['label', 'nb_hits']);
   });
 
+  it('every report that splits visits by one of their dimensions adds up to all visits, and names its rows', async () => {
+    const from = FIRST_DAY;
+    const to = addDays(FIRST_DAY, DAYS - 1);
+    const total = expected(generated.get('rpost') ?? [], from, to).nb_visits;
+    const partitions: [string, string][] = [
+      ['Referrers.getReferrerType', 'Direct Entry'],
+      ['Referrers.getAll', 'Google'],
+      ['DevicesDetection.getType', 'Desktop'],
+      ['DevicesDetection.getBrand', 'Apple'],
+      ['DevicesDetection.getModel', 'Apple - iPhone'],
+      ['DevicesDetection.getOsFamilies', 'Windows'],
+      ['DevicesDetection.getOsVersions', 'Windows 10'],
+      ['DevicesDetection.getBrowsers', 'Firefox'],
+      ['DevicesDetection.getBrowserVersions', 'Firefox 121.0'],
+      ['Resolution.getResolution', '1920x1080'],
+      ['UserLanguage.getLanguage', 'German'],
+      ['UserLanguage.getLanguageCode', 'German (Germany) - de-de'],
+      ['UserCountry.getCountry', 'Germany'],
+      ['VisitTime.getVisitInformationPerServerTime', '11h'],
+    ];
+    for (const [method, label] of partitions) {
+      const rows = await json<{ label: string; nb_visits: number; segment?: string }[]>('rpost', `method=${method}&idSite=1&period=range&date=${from},${to}&filter_limit=-1`);
+      expect(rows.reduce((sum, row) => sum + row.nb_visits, 0), method).toBe(total);
+      expect(rows.map((row) => row.label), method).toContain(label);
+      // The row's segment selects exactly the row's visits.
+      const row = rows.find((r) => r.label === label);
+      if (row?.segment) {
+        const segmented = await json<Record<string, number>>('rpost', `method=VisitsSummary.get&idSite=1&period=range&date=${from},${to}&segment=${encodeURIComponent(row.segment)}`);
+        expect(segmented['nb_visits'], `${method} ${row.segment}`).toBe(row.nb_visits);
+      }
+    }
+    const websites = await json<{ label: string; subtable?: { label: string }[] }[]>('rpost', `method=Referrers.getWebsites&idSite=1&period=range&date=${from},${to}&expanded=1`);
+    expect(websites[0]).toMatchObject({ label: 'blog.partner.example', subtable: [expect.objectContaining({ label: 'blog.partner.example/post' })] });
+    const keywords = await json<{ label: string }[]>('rpost', `method=Referrers.getKeywords&idSite=1&period=range&date=${from},${to}`);
+    expect(keywords.map((row) => row.label)).toEqual(['garden tools']);
+    const names = await json<{ label: string; nb_events: number }[]>('rpost', `method=Events.getName&idSite=1&period=range&date=${from},${to}&flat=1`);
+    const plays = (generated.get('rpost') ?? []).flatMap((v) => v.hits).filter((hit) => hit.query['e_a'] === 'Play').length;
+    expect(names.find((row) => row.label === 'Intro - Play')?.nb_events ?? 0).toBe(plays);
+    const downloads = await json<{ label: string; nb_hits: number }[]>('rpost', `method=Actions.getDownloads&idSite=1&period=range&date=${from},${to}&flat=1`);
+    expect(downloads.map((row) => row.label)).toEqual(['shop.example/files/catalog.pdf']);
+    const searches = await json<{ label: string }[]>('rpost', `method=Actions.getSiteSearchKeywords&idSite=1&period=range&date=${from},${to}`);
+    expect(searches.map((row) => row.label).sort()).toEqual(['rake', 'shovel']);
+    const entries = await json<{ label: string; entry_nb_visits: number }[]>('rpost', `method=Actions.getEntryPageUrls&idSite=1&period=range&date=${from},${to}&flat=1&filter_limit=-1`);
+    expect(entries.reduce((sum, row) => sum + row.entry_nb_visits, 0)).toBe(total);
+    const tsv = await h.app.inject({ method: 'GET', url: `/index.php?module=API&method=DevicesDetection.getType&idSite=1&period=week&date=${FIRST_DAY}&format=tsv&convertToUnicode=0&token_auth=${tokens.get('rpost') ?? ''}`, headers: { host: 'rpost.test' } });
+    expect(tsv.body.split('\n')[0]).toMatch(/^label\t/);
+  });
+
   it('answers reports inside API.getBulkRequest, errors in place', async () => {
     const urls = [
       `method=VisitsSummary.get&idSite=1&period=month&date=${FIRST_DAY}`,
