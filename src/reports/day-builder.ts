@@ -752,6 +752,9 @@ export async function buildDay(db: Kysely<TenantDatabase>, site: DaySite, day: s
       }
     }
     if (visits.length < PAGE) break;
+    // SQLite answers synchronously and its promises resolve as microtasks: without a real turn
+    // of the event loop, a large day would hold every other request (and tracking) until it is done.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   summary['nb_uniq_visitors'] = visitors.size;
