@@ -29,7 +29,8 @@ const SetupBody = Type.Object({
   email: Type.String({ minLength: 3, maxLength: 200 }),
 });
 
-function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: CreatedSession): void {
+/** Sets the session cookie of a fresh sign-in (password or SSO). */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: CreatedSession): void {
   void reply.setCookie(SESSION_COOKIE, session.cookie, {
     httpOnly: true,
     sameSite: 'lax',
@@ -43,7 +44,7 @@ function clearSessionCookie(reply: FastifyReply): void {
   void reply.clearCookie(SESSION_COOKIE, { path: '/' });
 }
 
-const client = (request: FastifyRequest): { ip: string | null; userAgent: string | null } => ({
+export const client = (request: FastifyRequest): { ip: string | null; userAgent: string | null } => ({
   ip: request.ip || null,
   userAgent: request.headers['user-agent'] ?? null,
 });

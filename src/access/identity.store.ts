@@ -1,11 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { TenantDatabase } from '../storage/tenant-database.js';
 import type { RegistryDatabase } from '../tenancy/registry.tables.js';
+import type { SsoTables } from '../sso/sso.tables.js';
 import type { IdentityTables, UserTable } from './identity.tables.js';
 import { isCapability, isSiteRole, type Capability, type SiteGrant, type SiteRole } from './policy.js';
 
 /** The identity tables of one scope: a tenant store (tenant users) or the registry (platform users). */
-export type IdentityDb = Kysely<IdentityTables>;
+export type IdentityDb = Kysely<IdentityTables & SsoTables>;
 
 export type UserRow = Selectable<UserTable>;
 

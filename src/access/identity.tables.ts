@@ -21,6 +21,12 @@ export interface UserTable {
   created_at: string;
   updated_at: string;
   last_seen_at: string | null;
+  /** Set while the user is deactivated (SCIM `active: false`, or by an admin): no sign-in, no session, no token. */
+  deactivated_at: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  /** The identity provider's id of the user (SCIM `externalId`). */
+  external_id: string | null;
 }
 
 export interface PasswordHistoryTable {

@@ -12,6 +12,7 @@ import { isPasswordExpired } from './password-policy.js';
 import type { Actor } from './policy.js';
 import { createSession, sessionLifetimes, type CreatedSession } from './sessions.js';
 import { createToken, hashSecretValue } from './tokens.js';
+import { assertPasswordSignInAllowed, isBreakGlassDenied } from '../sso/sso-sign-in.js';
 import { acceptNewPassword, createUser, passwordPolicyOf } from './users.service.js';
 
 export interface Credentials {
@@ -41,6 +42,7 @@ const anonymousOf = (scope: Scope): Actor => ({ kind: 'anonymous', tenant: scope
  * Returns the user or throws; failures are logged and audited.
  */
 export async function verifyCredentials(platform: Platform, scope: Scope, credentials: Credentials, client: Client, now = new Date()): Promise<UserRow> {
+  assertPasswordSignInAllowed(platform, scope, credentials.login);
   const db = identityDbFor(platform, scope);
   const rule = bruteForceRule(settingsFor(platform, scope));
   await assertIpNotBlocked(db, client.ip, rule, now);
@@ -50,6 +52,13 @@ export async function verifyCredentials(platform: Platform, scope: Scope, creden
     await recordLoginFailure(db, client.ip, credentials.login, now);
     await recordAudit({ platform, scope, actor: anonymousOf(scope), ip: client.ip }, 'login.failure', { after: { login: credentials.login } });
     throw new PluraError('invalid_credentials', 'Wrong username and/or password.');
+  }
+  if (isBreakGlassDenied(platform, scope, user)) {
+    throw new PluraError('sso_required', 'Password sign-in is turned off here: sign in with your organisation\'s single sign-on.');
+  }
+  if (user.deactivated_at !== null) {
+    await recordAudit({ platform, scope, actor: anonymousOf(scope), ip: client.ip }, 'login.refused_deactivated', { after: { login: user.login } });
+    throw new PluraError('user_deactivated', 'This user is deactivated; ask an administrator of your organisation.');
   }
   if (needsRehash(user.password_hash ?? '')) {
     await db.updateTable('user').set({ password_hash: await hashPassword(credentials.password) }).where('id', '=', user.id).execute();

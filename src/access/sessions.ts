@@ -76,7 +76,8 @@ export async function checkSession(db: IdentityDb, secret: string, cookie: strin
   const idleExpired = row.remember === 0 && nowMs - Date.parse(row.session_last_seen_at) > lifetimes.idleSeconds * 1000;
   // Matomo: sessions begun before the last password change are void.
   const beforePasswordChange = Date.parse(row.session_created_at) < Date.parse(row.password_changed_at);
-  if (Date.parse(row.expires_at) <= nowMs || idleExpired || beforePasswordChange) {
+  // A deactivated user's sessions end on its next request.
+  if (Date.parse(row.expires_at) <= nowMs || idleExpired || beforePasswordChange || row.deactivated_at !== null) {
     await db.deleteFrom('session').where('id', '=', id).execute();
     return { ok: false, reason: 'expired' };
   }

@@ -98,7 +98,7 @@ export async function checkToken(db: IdentityDb, secret: string, token: string, 
     .selectAll('user')
     .where('auth_token.token_hash', '=', hashSecretValue(secret, token))
     .executeTakeFirst();
-  if (!row) return { ok: false, reason: 'unknown' };
+  if (!row || row.deactivated_at !== null) return { ok: false, reason: 'unknown' };
   if (row.expires_at !== null && Date.parse(row.expires_at) <= now.getTime()) return { ok: false, reason: 'expired' };
   if (row.post_only === 1 && !secure) return { ok: false, reason: 'post_only' };
   const firstUse = row.last_used_at === null;

@@ -22,6 +22,7 @@ import {
 } from './policy.js';
 import { deleteAllTokens } from './tokens.js';
 import { deleteUserSessions } from './sessions.js';
+import { forgetMappedGrants } from '../sso/role-mapping.js';
 
 /** Matomo: logins are 2–100 characters of letters, digits, `_ . @ + -` (and German umlauts). */
 const LOGIN_PATTERN = /^[A-Za-z0-9_.@+\-äöüÄÖÜß]{2,100}$/;
@@ -335,6 +336,36 @@ export async function deleteUser(ctx: ActContext, login: string): Promise<void> 
   });
 }
 
+/**
+ * Deactivates or reactivates a user (an admin, or SCIM `active`). A deactivated user
+ * cannot sign in by any method; its sessions end now and its tokens are refused
+ * until it is reactivated. The last active super user cannot be deactivated.
+ */
+export async function setUserActive(ctx: ActContext, login: string, active: boolean): Promise<UserView> {
+  const db = identityDbFor(ctx.platform, ctx.scope);
+  authorizeUserAdmin(ctx, `${active ? 'reactivate' : 'deactivate'} the user '${login}'`);
+  const user = await requireUser(db, login);
+  if ((user.deactivated_at === null) === active) return presentUser(user);
+  const now = new Date().toISOString();
+  const updated = await db.transaction().execute(async (trx) => {
+    if (!active && user.superuser === 1) {
+      const others = await trx
+        .selectFrom('user')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('superuser', '=', 1)
+        .where('deactivated_at', 'is', null)
+        .where('id', '!=', user.id)
+        .executeTakeFirstOrThrow();
+      if (Number(others.n) === 0) throw new PluraError('forbidden', `The user '${login}' is the last active super user; it cannot be deactivated.`);
+    }
+    const row = await trx.updateTable('user').set({ deactivated_at: active ? null : now, updated_at: now }).where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
+    if (!active) await trx.deleteFrom('session').where('user_id', '=', user.id).execute();
+    await recordAudit(ctx, active ? 'user.reactivated' : 'user.deactivated', { after: { login } }, trx);
+    return row;
+  });
+  return presentUser(updated);
+}
+
 /** Resolves `idSites` (`all` = every site the caller may manage users of). */
 export async function resolveSiteIds(ctx: ActContext, raw: readonly number[] | 'all'): Promise<number[]> {
   const tenant = tenantSlugOf(ctx.scope);
@@ -376,6 +407,7 @@ export async function setUserAccess(ctx: ActContext, login: string, access: stri
   const rose = access !== 'noaccess' && ids.some((siteId) => !roleAtLeast(before.get(siteId)?.role ?? 'noaccess', access as SiteRoleOrNone));
   await db.transaction().execute(async (trx) => {
     await identityStore.setRole(trx, target.id, ids, access as SiteRole | 'noaccess');
+    await forgetMappedGrants(trx, target.id, ids);
     // Capabilities the new role implies are dropped, as Matomo stores only what the role lacks.
     if (access !== 'noaccess') {
       for (const siteId of ids) {
@@ -450,6 +482,7 @@ export async function setSuperUserAccess(ctx: ActContext, login: string, grant: 
     await trx.updateTable('user').set({ superuser: grant ? 1 : 0, updated_at: new Date().toISOString() }).where('id', '=', user.id).execute();
     // Matomo: per-site rows are dropped either way; a super user needs none.
     await identityStore.removeAllGrantsOf(trx, user.id);
+    await forgetMappedGrants(trx, user.id, 'all');
     if (grant && user.superuser !== 1 && settingsFor(ctx.platform, ctx.scope).get('Security.rotate_tokens_on_role_rise')) await deleteAllTokens(trx, user.id);
     await recordAudit(ctx, 'access.superuser_changed', { before: { login, superuser: user.superuser === 1 }, after: { login, superuser: grant } }, trx);
   });

@@ -39,6 +39,13 @@ export const errorCatalogue = {
   ip_blocked: { status: 403 },
   ip_not_allowed: { status: 403 },
   password_expired: { status: 403 },
+  user_deactivated: { status: 403 },
+  /** Force-SSO: password sign-in is off for this tenant (break-glass super users excepted). */
+  sso_required: { status: 403 },
+  /** A single sign-on was refused: bad token or assertion, wrong tenant, replay, provider error. */
+  sso_refused: { status: 401 },
+  /** The provider is not enabled or not configured for this tenant or the platform. */
+  sso_not_configured: { status: 404 },
   unknown_user: { status: 404 },
   duplicate_user: { status: 409 },
   weak_password: { status: 400 },

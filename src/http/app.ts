@@ -12,6 +12,7 @@ import type { Tenant } from '../tenancy/tenant.js';
 import { tenancyRoutes } from '../tenancy/tenancy.routes.js';
 import { accessRoutes } from '../access/access.routes.js';
 import { authRoutes } from '../access/auth.routes.js';
+import { ssoRoutes } from '../sso/sso.routes.js';
 import { ApiRateLimiter } from '../access/rate-limit.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await tenantScope.register(tenancyRoutes, { platform });
     await tenantScope.register(async (scoped) => {
       await authRoutes(scoped, deps);
+      await ssoRoutes(scoped, deps);
       await accessRoutes(scoped, deps);
       await sitesRoutes(scoped, deps);
       await auditRoutes(scoped, deps);

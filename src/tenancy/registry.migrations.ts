@@ -1,5 +1,6 @@
 import { identityMigrations } from '../access/identity.migrations.js';
 import { auditMigrations } from '../audit/audit.migrations.js';
+import { ssoMigrations } from '../sso/sso.migrations.js';
 import type { Migration } from '../storage/migrations.js';
 
 export const registryMigrations: readonly Migration[] = [
@@ -41,4 +42,5 @@ export const registryMigrations: readonly Migration[] = [
   },
   ...identityMigrations,
   ...auditMigrations,
+  ...ssoMigrations,
 ];
