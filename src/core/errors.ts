@@ -46,6 +46,8 @@ export const errorCatalogue = {
   sso_refused: { status: 401 },
   /** The provider is not enabled or not configured for this tenant or the platform. */
   sso_not_configured: { status: 404 },
+  /** The identity provider (e.g. the LDAP directory) cannot be reached or did not answer in time. */
+  sso_unavailable: { status: 503 },
   unknown_user: { status: 404 },
   duplicate_user: { status: 409 },
   weak_password: { status: 400 },

@@ -443,6 +443,12 @@ export const settingDefinitions = {
   'LDAP.display_name': { type: 'string', default: 'LDAP', scope: 'tenant', description: 'Label on the login page.' },
   'LDAP.url': { type: 'string', default: '', scope: 'tenant', description: 'ldap:// or ldaps:// URL of the directory.' },
   'LDAP.start_tls': { type: 'bool', default: false, scope: 'tenant', description: 'Upgrade ldap:// with StartTLS.' },
+  'LDAP.tls_ca_file': {
+    type: 'string',
+    default: '',
+    scope: 'tenant',
+    description: "PEM file of the CA(s) trusted for ldaps:// and StartTLS (path; relative paths are inside the tenant's folder, or data/config for the platform). Empty: the system CAs.",
+  },
   'LDAP.bind_dn': { type: 'string', default: '', scope: 'tenant', description: 'Service account used to find users (empty: anonymous search).' },
   'LDAP.bind_password': { type: 'string', default: '', scope: 'tenant', description: 'Password of the service account.' },
   'LDAP.base_dn': { type: 'string', default: '', scope: 'tenant', description: 'Where users are searched.' },
