@@ -108,7 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await tenantScope.register(tenancyRoutes, { platform });
     await tenantScope.register(async (scoped) => {
       await authRoutes(scoped, deps);
-      await ssoRoutes(scoped, deps);
+      await ssoRoutes(scoped, deps, { refreshTenants: () => resolver.refresh() });
       await accessRoutes(scoped, deps);
       await sitesRoutes(scoped, deps);
       await auditRoutes(scoped, deps);

@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { PluraError } from '../core/errors.js';
+import type { SitesTables } from '../sites/sites.tables.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { actorForUser } from '../access/actors.js';
 import { identityDbFor, settingsFor, type ActContext, type Scope } from '../access/context.js';
@@ -73,11 +75,15 @@ export async function providerGroupsOf(db: IdentityDb, userId: number): Promise<
   return [...new Set([...signIn.map((row) => row.group_name), ...scim.map((row) => row.display_name)])];
 }
 
-/** The sites of a tenant scope that exist among `siteIds` (site rights mean nothing at the platform level). */
-function siteLookup(scope: Scope): ((siteIds: readonly number[]) => Promise<ReadonlySet<number>>) | null {
+/**
+ * The sites of a tenant scope that exist among `siteIds`, read through `db` (the
+ * caller's transaction: SQLite has one connection). Site rights mean nothing at the platform level.
+ */
+function siteLookup(scope: Scope, db: IdentityDb): ((siteIds: readonly number[]) => Promise<ReadonlySet<number>>) | null {
   if (scope.kind !== 'tenant') return null;
+  const sites = db as unknown as Kysely<SitesTables>;
   return async (siteIds) => {
-    const rows = await scope.store.db.selectFrom('site').select('id').where('id', 'in', [...siteIds]).execute();
+    const rows = await sites.selectFrom('site').select('id').where('id', 'in', [...siteIds]).execute();
     return new Set(rows.map((row) => row.id));
   };
 }
@@ -89,7 +95,7 @@ function siteLookup(scope: Scope): ((siteIds: readonly number[]) => Promise<Read
 export async function refreshMappedRights(ctx: ActContext, db: IdentityDb, user: UserRow): Promise<RightsChange> {
   const mapping = parseRoleMapping(settingsFor(ctx.platform, ctx.scope).get('SSO.role_mapping'));
   const groups = await providerGroupsOf(db, user.id);
-  const change = await applyMappedRights(db, user.id, mappedRightsFor(mapping, groups), { existingSites: siteLookup(ctx.scope) });
+  const change = await applyMappedRights(db, user.id, mappedRightsFor(mapping, groups), { existingSites: siteLookup(ctx.scope, db) });
   if (change.granted.length > 0 || change.revoked.length > 0) {
     await recordAudit(ctx, 'sso.rights_changed', { after: { login: user.login, groups, granted: change.granted, revoked: change.revoked } }, db);
   }

@@ -5,7 +5,11 @@ import { settingsFor, type Scope } from '../access/context.js';
 import { withRequestScope, type RequestContextDeps } from '../http/request-context.js';
 import type { Platform } from '../platform/platform.js';
 import type { CreatedSession } from '../access/sessions.js';
-import { jwtRoutes } from './jwt.routes.js';
+import { jwtRoutes, type JwtRouteOptions } from './jwt.routes.js';
+import { oidcRoutes } from './oidc.routes.js';
+import { ldapRoutes } from './ldap.routes.js';
+import { samlRoutes } from './saml.routes.js';
+import { scimRoutes } from './scim.routes.js';
 
 export interface LoginProvider {
   readonly id: 'oidc' | 'saml' | 'ldap';
@@ -33,11 +37,13 @@ export function loginProviders(platform: Platform, scope: Scope): { password: bo
  */
 export function safeReturnPath(value: string | undefined): string {
   if (value === undefined || value === '') return '/';
-  if (value.length > 2000 || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\u0000-\u001f\\]/.test(value)) {
+  if (value.length > 2000 || !value.startsWith('/') || value.startsWith('//') || value.includes('\\') || hasControlCharacter(value)) {
     throw new PluraError('invalid_input', `return_to must be a path on this site (starting with a single "/"), not "${value.slice(0, 100)}".`);
   }
   return value;
 }
+
+const hasControlCharacter = (value: string): boolean => [...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 
 /** Ends an SSO sign-in in the browser: the session cookie, then the page the user asked for. */
 export function finishBrowserSignIn(request: FastifyRequest, reply: FastifyReply, session: CreatedSession, returnTo: string): FastifyReply {
@@ -46,8 +52,12 @@ export function finishBrowserSignIn(request: FastifyRequest, reply: FastifyReply
 }
 
 /** `/auth/providers` and every SSO protocol's routes. */
-export async function ssoRoutes(app: FastifyInstance, deps: RequestContextDeps): Promise<void> {
+export async function ssoRoutes(app: FastifyInstance, deps: RequestContextDeps, options: JwtRouteOptions): Promise<void> {
   const { platform } = deps;
   app.get('/auth/providers', async (request) => withRequestScope(platform, request, (scope) => Promise.resolve(loginProviders(platform, scope))));
-  await jwtRoutes(app, deps);
+  await jwtRoutes(app, deps, options);
+  await oidcRoutes(app, deps);
+  await ldapRoutes(app, deps);
+  await samlRoutes(app, deps);
+  await scimRoutes(app, deps);
 }
