@@ -192,6 +192,8 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'GET /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'GET', url: `/api/v1/users/${t.tmpUser}` }) },
   { name: 'PATCH /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'PATCH', url: `/api/v1/users/${t.tmpUser}`, payload: { alias: 'changed' } }) },
   { name: 'DELETE /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'DELETE', url: `/api/v1/users/${t.tmpUser}` }) },
+  { name: 'PUT /api/v1/users/:login/active', need: { on: 'superuser' }, request: (t) => ({ method: 'PUT', url: `/api/v1/users/${t.tmpUser}/active`, payload: { active: false } }) },
+  { name: 'GET /auth/providers', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/auth/providers' }) },
   { name: 'GET /api/v1/users/:login/access', need: { on: 'superuser' }, request: (t) => ({ method: 'GET', url: `/api/v1/users/${t.tmpUser}/access` }) },
   { name: 'PUT /api/v1/users/:login/access', need: { on: 'site', role: 'admin' }, request: (t) => ({ method: 'PUT', url: `/api/v1/users/${t.tmpUser}/access`, payload: { access: 'write', sites: [t.site] } }) },
   { name: 'POST /api/v1/users/:login/capabilities', need: { on: 'site', role: 'admin' }, request: (t) => ({ method: 'POST', url: `/api/v1/users/${t.tmpUser}/capabilities`, payload: { capabilities: ['manage_goals'], sites: [t.site] } }) },
@@ -406,7 +408,9 @@ describe('cross-tenant access matrix', () => {
             // GET /api/v1/tenant is public on the tenant's own host; on the platform host it names no tenant.
             // Tenant-host-only public routes: on the platform host they name no tenant.
             const hostOnly = spec.name === 'GET /api/v1/tenant' || spec.name === 'GET /matomo.js';
-            const expected = hostOnly ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site);
+            // Public everywhere, whatever the credentials: the sign-in methods of the host asked (the platform's on the platform host).
+            const publicEverywhere = spec.name === 'GET /auth/providers';
+            const expected = publicEverywhere || (hostOnly ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site));
             if (expected) expect(response.statusCode, `${label} should succeed: ${response.body.slice(0, 300)}`).toBeLessThan(300);
             else expect(response.statusCode, `${label} should fail: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
             if (!expected && !hostOnly && roleOn(actor, tenant, site) !== 'invalid' && spec.need.on !== 'anyone' && site !== 99999) {

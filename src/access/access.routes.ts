@@ -24,6 +24,7 @@ import {
   scopeContext,
   setSuperUserAccess,
   setUserAccess,
+  setUserActive,
   updateUser,
 } from './users.service.js';
 
@@ -198,6 +199,13 @@ export async function accessRoutes(root: FastifyInstance, deps: RequestContextDe
     await api(request, reply, (auth) => deleteUser(auth.ctx, request.params.login));
     return reply.code(204).send();
   });
+
+  // Deactivation keeps the user and its rights; it only stops sign-in, sessions and tokens.
+  app.put(
+    '/api/v1/users/:login/active',
+    { schema: { params: LoginParams, body: Type.Object({ active: Type.Boolean() }) } },
+    async (request, reply) => api(request, reply, (auth) => setUserActive(auth.ctx, request.params.login, request.body.active)),
+  );
 
   app.get('/api/v1/users/:login/access', { schema: { params: LoginParams } }, async (request, reply) =>
     api(request, reply, async (auth) => ({ sites: await getSitesAccessFromUser(auth.ctx, request.params.login) })),

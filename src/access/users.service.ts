@@ -125,6 +125,9 @@ export interface UserView {
   readonly date_registered: string;
   readonly last_seen: string | null;
   readonly password_changed_at: string;
+  readonly active: boolean;
+  readonly first_name: string | null;
+  readonly last_name: string | null;
 }
 
 export function presentUser(user: UserRow): UserView {
@@ -138,6 +141,9 @@ export function presentUser(user: UserRow): UserView {
     date_registered: user.created_at,
     last_seen: user.last_seen_at,
     password_changed_at: user.password_changed_at,
+    active: user.deactivated_at === null,
+    first_name: user.first_name,
+    last_name: user.last_name,
   };
 }
 

@@ -6,7 +6,7 @@ import { identityDbFor, type ActContext, type Scope } from '../access/context.js
 import { identityStore } from '../access/identity.store.js';
 import { platformSetupLink, tenantSetupLink } from '../access/setup-links.js';
 import { createToken, deleteAllTokens } from '../access/tokens.js';
-import { createUser, deleteUser, presentUser, requireUser, setSuperUserAccess, setUserAccess } from '../access/users.service.js';
+import { createUser, deleteUser, presentUser, requireUser, setSuperUserAccess, setUserAccess, setUserActive } from '../access/users.service.js';
 import { recordAudit, scopeAuditDb } from '../audit/audit.service.js';
 import { auditEntriesToCsv, auditEntriesToJson } from '../audit/audit.export.js';
 import { findAuditEntries, verifyAuditChain } from '../audit/audit.store.js';
@@ -145,6 +145,19 @@ export function registerIdentityCommands(program: Command, kit: CliKit): void {
       }),
     ),
   );
+
+  for (const [name, active, done] of [['usermanager:deactivate-user', false, 'Deactivated'], ['usermanager:reactivate-user', true, 'Reactivated']] as const) {
+    tenantOptions(
+      program.command(`${name} <login>`).description(active ? 'let a deactivated user sign in again (its tokens work again)' : 'stop a user from signing in; its sessions end and its tokens are refused'),
+    ).action((login: string, options: TenantFlags) =>
+      withPlatform((platform) =>
+        inScope(platform, options, async (ctx) => {
+          await setUserActive(ctx, login, active);
+          io.out(`${done} user ${login} in ${where(ctx)}.`);
+        }),
+      ),
+    );
+  }
 
   tenantOptions(program.command('usermanager:regenerate-token <login>').description("delete a user's API tokens and print a new one (shown once)")).action(
     (login: string, options: TenantFlags) =>
