@@ -321,4 +321,37 @@ describe('IP allowlist and rate limits', () => {
       expect(response.statusCode).toBe(200);
     }
   });
+  it('deactivating a user ends its sessions and refuses its tokens and sign-in; reactivating lets the token work again', async () => {
+    await h.addTenant('initech', ['initech.test']);
+    await h.addUser('initech', 'boss', { superuser: true });
+    await h.addUser('initech', 'leaver');
+    const boss = await signInOver(h.app, 'initech.test', 'boss');
+    const session = await signInOver(h.app, 'initech.test', 'leaver');
+    const token = await tokenFor(h.app, 'initech.test', 'leaver');
+    const me = (headers: Record<string, string>) => h.app.inject({ method: 'GET', url: '/api/v1/me', headers: { host: 'initech.test', ...headers } });
+    expect((await me({ cookie: session.cookie })).statusCode).toBe(200);
+    expect((await me({ authorization: `Bearer ${token}` })).statusCode).toBe(200);
+
+    const off = await h.app.inject({ method: 'PUT', url: '/api/v1/users/leaver/active', headers: { host: 'initech.test', cookie: boss.cookie, 'x-csrf-token': boss.csrf }, payload: { active: false } });
+    expect(off.statusCode, off.body).toBe(200);
+    expect(off.json()).toMatchObject({ login: 'leaver', active: false });
+    expect((await me({ cookie: session.cookie })).statusCode).toBe(401);
+    expect((await me({ authorization: `Bearer ${token}` })).statusCode).toBe(401);
+    const password = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'initech.test' }, payload: { login: 'leaver', password: TEST_PASSWORD } });
+    expect(password.statusCode).toBe(403);
+    expect(password.json()).toMatchObject({ error: { code: 'user_deactivated' } });
+    const wrong = await h.app.inject({ method: 'POST', url: '/auth/login', headers: { host: 'initech.test' }, payload: { login: 'leaver', password: 'not the password' } });
+    expect(wrong.json()).toMatchObject({ error: { code: 'invalid_credentials' } });
+
+    const on = await h.app.inject({ method: 'PUT', url: '/api/v1/users/leaver/active', headers: { host: 'initech.test', cookie: boss.cookie, 'x-csrf-token': boss.csrf }, payload: { active: true } });
+    expect(on.json()).toMatchObject({ active: true });
+    expect((await me({ authorization: `Bearer ${token}` })).statusCode).toBe(200);
+    expect((await me({ cookie: session.cookie })).statusCode).toBe(401);
+
+    const last = await h.app.inject({ method: 'PUT', url: '/api/v1/users/boss/active', headers: { host: 'initech.test', cookie: boss.cookie, 'x-csrf-token': boss.csrf }, payload: { active: false } });
+    expect(last.statusCode).toBe(403);
+    expect(last.json<{ error: { message: string } }>().error.message).toContain('last active super user');
+    const audit = await h.asOperator('initech', (ctx) => (ctx.scope.kind === 'tenant' ? ctx.scope.store.db.selectFrom('audit_entry').select('action').execute() : Promise.resolve([])));
+    expect(audit.map((row) => row.action)).toEqual(expect.arrayContaining(['user.deactivated', 'user.reactivated', 'login.refused_deactivated']));
+  });
 });
