@@ -12,6 +12,7 @@ import { describeStorage, type Tenant } from '../tenancy/tenant.js';
 import { registerIdentityCommands } from './identity.commands.js';
 import { registerTrackingCommands } from './tracking.commands.js';
 import { registerReportsCommands } from './reports.commands.js';
+import { registerSsoCommands } from './sso.commands.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
 import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
@@ -365,6 +366,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
   registerIdentityCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerTrackingCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerReportsCommands(program, { io, withPlatform, tenantOptions, formatOption });
+  registerSsoCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;
 }
