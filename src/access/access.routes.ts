@@ -72,6 +72,8 @@ export async function accessRoutes(root: FastifyInstance, deps: RequestContextDe
         kind: 'tenant_user',
         user: user ? presentUser(user) : null,
         tenant: actor.tenant,
+        // Attributes a user inherits from its tenant (row-level filters use them); `@tenant.slug` always.
+        attributes: auth.ctx.scope.kind === 'tenant' ? { ...auth.ctx.scope.tenant.attributes, '@tenant.slug': auth.ctx.scope.tenant.slug } : {},
         superuser: actor.superuser,
         sites: [...actor.sites.entries()].map(([site, grant]) => ({ site, role: grant.role, capabilities: [...grant.capabilities] })),
         csrfToken: auth.csrfToken,

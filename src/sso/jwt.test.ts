@@ -54,6 +54,7 @@ interface Me {
   readonly superuser?: boolean;
   readonly user: { login: string; email: string } | null;
   readonly sites?: { site: number; role: string }[];
+  readonly attributes?: Record<string, string>;
 }
 
 describe('JWT sign-in', () => {
@@ -279,7 +280,9 @@ describe('JWT sign-in', () => {
     expect(next.host).toBe('newco.customers.test');
     const atNewco = await h.app.inject({ method: 'GET', url: `${next.pathname}${next.search}`, headers: { host: 'newco.customers.test' } });
     expect(atNewco.statusCode, atNewco.body).toBe(303);
-    expect((await me('newco.customers.test', cookieOf(atNewco))).user?.email).toBe('first@newco.example');
+    const newcoUser = await me('newco.customers.test', cookieOf(atNewco));
+    expect(newcoUser.user?.email).toBe('first@newco.example');
+    expect(newcoUser.attributes).toEqual({ '@tenant.slug': 'newco' });
   });
 
   it('works the same on a PostgreSQL tenant, and a session of one tenant means nothing at another', async () => {
