@@ -424,6 +424,13 @@ export const settingDefinitions = {
   'OIDC.scopes': { type: 'string', default: 'openid email profile', scope: 'tenant', description: 'Scopes requested.' },
   'OIDC.groups_claim': { type: 'string', default: 'groups', scope: 'tenant', description: 'Claim holding the user groups.' },
   'OIDC.user_provisioning': { type: 'bool', default: true, scope: 'tenant', description: 'Create users on their first sign-in.' },
+  'OIDC.token_endpoint_auth_method': {
+    type: 'string',
+    default: 'auto',
+    allowed: ['auto', 'client_secret_basic', 'client_secret_post'],
+    scope: 'tenant',
+    description: 'How a confidential client authenticates at the token endpoint (auto: client_secret_basic when the provider offers it, else client_secret_post).',
+  },
   'SAML.enabled': { type: 'bool', default: false, scope: 'tenant', description: 'Sign in with SAML 2.0 (service provider at /auth/saml/...).' },
   'SAML.display_name': { type: 'string', default: 'SAML', scope: 'tenant', description: 'Button label on the login page.' },
   'SAML.idp_metadata_file': {

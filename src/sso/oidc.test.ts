@@ -38,26 +38,31 @@ async function readBody(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-async function startProvider(): Promise<TestProvider> {
+/** `postOnly`: a provider whose token endpoint takes client secrets only in the body (client_secret_post). */
+async function startProvider(options: { postOnly?: boolean } = {}): Promise<TestProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const accounts = new Map<string, Account>();
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'test-key' };
+  const method: 'client_secret_post' | 'client_secret_basic' = options.postOnly ? 'client_secret_post' : 'client_secret_basic';
   const client = (id: string, hosts: string[], secret: string | null) => ({
     client_id: id,
-    ...(secret === null ? { token_endpoint_auth_method: 'none' as const } : { client_secret: secret }),
+    ...(secret === null ? { token_endpoint_auth_method: 'none' as const } : { client_secret: secret, token_endpoint_auth_method: method }),
     redirect_uris: hosts.map((host) => `http://${host}/auth/oidc/callback`),
     response_types: ['code' as const],
     grant_types: ['authorization_code'],
   });
   const provider = new Provider(issuer, {
-    clients: [
-      client('plura-acme', [ACME], 'acme-client-secret'),
-      client('plura-globex', [GLOBEX], 'globex-client-secret'),
-      client('plura-pg', [PG_HOST], null),
-      client('plura-platform', [PLATFORM_HOST], 'platform-client-secret'),
-    ],
+    clients: options.postOnly
+      ? [client('plura-globex-post', [GLOBEX], 'globex-post-secret')]
+      : [
+          client('plura-acme', [ACME], 'acme-client-secret'),
+          client('plura-globex', [GLOBEX], 'globex-client-secret'),
+          client('plura-pg', [PG_HOST], null),
+          client('plura-platform', [PLATFORM_HOST], 'platform-client-secret'),
+        ],
+    ...(options.postOnly ? { clientAuthMethods: ['client_secret_post'] } : {}),
     jwks: { keys: [signingKey] },
     cookies: { keys: ['oidc-test-cookie-key'] },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name'], groups: ['groups'] },
@@ -397,6 +402,27 @@ describe('OpenID Connect sign-in against a real OpenID provider', () => {
       expect((await me(ACME, own.done)).statusCode).toBe(401);
     } finally {
       configure('globex', { 'OIDC.enabled': '0' });
+    }
+  });
+
+  it('a confidential client uses client_secret_post when the provider\'s discovery offers only that', async () => {
+    const postOnly = await startProvider({ postOnly: true });
+    postOnly.accounts.set('bob', { email: 'bob@acme.example', given_name: 'Bob', groups: [] });
+    configure('globex', { 'OIDC.enabled': '1', 'OIDC.issuer': postOnly.issuer, 'OIDC.client_id': 'plura-globex-post', 'OIDC.client_secret': 'globex-post-secret' });
+    try {
+      const started = await start(GLOBEX);
+      const back = await atProvider(postOnly, String(started.headers.location), 'bob');
+      const done = await callback(GLOBEX, back, flowCookieOf(started));
+      expect(done.statusCode, done.body).toBe(303);
+      expect((await me(GLOBEX, done)).json()).toMatchObject({ tenant: 'globex', user: { login: 'bob@acme.example' } });
+      // Insisting on a method the provider does not offer is a clear refusal.
+      configure('globex', { 'OIDC.token_endpoint_auth_method': 'client_secret_basic' });
+      const refused = await start(GLOBEX);
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toMatchObject({ error: { code: 'sso_refused', message: expect.stringMatching(/accepts client_secret_post, not client_secret_basic/) as string } });
+    } finally {
+      configure('globex', { 'OIDC.enabled': '0', 'OIDC.token_endpoint_auth_method': 'auto', 'OIDC.client_secret': '' });
+      await postOnly.close();
     }
   });
 

@@ -38,6 +38,7 @@ export interface OidcConfig {
   readonly scopes: string;
   readonly groupsClaim: string;
   readonly provisioning: boolean;
+  readonly tokenAuthMethod: string;
 }
 
 const providerName = (scope: Scope): string => (scope.kind === 'tenant' ? `tenant "${scope.tenant.slug}"` : 'the platform');
@@ -87,6 +88,7 @@ export function oidcConfigFor(platform: Platform, scope: Scope): OidcConfig {
     scopes: scopes.join(' '),
     groupsClaim: settings.get('OIDC.groups_claim').trim() || 'groups',
     provisioning: settings.get('OIDC.user_provisioning'),
+    tokenAuthMethod: settings.get('OIDC.token_endpoint_auth_method'),
   };
 }
 
@@ -97,9 +99,11 @@ function clientAuthentication(metadata: oidc.ServerMetadata, config: OidcConfig)
   if (config.clientSecret === '') return oidc.None();
   // RFC 8414: an absent list means client_secret_basic only.
   const methods = metadata.token_endpoint_auth_methods_supported ?? ['client_secret_basic'];
-  if (methods.includes('client_secret_basic')) return oidc.ClientSecretBasic(config.clientSecret);
-  if (methods.includes('client_secret_post')) return oidc.ClientSecretPost(config.clientSecret);
-  throw new Error(`it accepts neither client_secret_basic nor client_secret_post (only ${methods.join(', ')})`);
+  const wanted = config.tokenAuthMethod === 'auto' ? ['client_secret_basic', 'client_secret_post'] : [config.tokenAuthMethod];
+  const method = wanted.find((candidate) => methods.includes(candidate));
+  if (method === 'client_secret_basic') return oidc.ClientSecretBasic(config.clientSecret);
+  if (method === 'client_secret_post') return oidc.ClientSecretPost(config.clientSecret);
+  throw new Error(`its token endpoint accepts ${methods.join(', ')}, not ${wanted.join(' or ')}`);
 }
 
 async function discover(config: OidcConfig): Promise<oidc.Configuration> {
@@ -126,7 +130,7 @@ async function discover(config: OidcConfig): Promise<oidc.Configuration> {
 /** The provider's configuration, from the cache or discovered now; a failure is a refusal naming the issuer. */
 async function configurationFor(platform: Platform, scope: Scope, config: OidcConfig, ip: string | null): Promise<oidc.Configuration> {
   const secretHash = createHash('sha256').update(config.clientSecret).digest('base64url');
-  const key = [scopeKey(scope), config.issuer.href, config.clientId, secretHash].join('\n');
+  const key = [scopeKey(scope), config.issuer.href, config.clientId, secretHash, config.tokenAuthMethod].join('\n');
   let pending = configurations.get(key);
   if (!pending) {
     pending = discover(config);
