@@ -62,7 +62,13 @@ describe('SCIM 2.0 provisioning', () => {
   const hostOf: Record<string, string> = { acme: 'acme.test', globex: 'globex.test', pgco: 'pgco.test', off: 'off.test' };
 
   /** One SCIM request as an identity provider sends it. */
-  const scim = (slug: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, options: { token?: string | null; host?: string; contentType?: string; raw?: string } = {}) => {
+  const scim = (
+    slug: string,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    options: { token?: string | null; host?: string; contentType?: string; raw?: string; from?: string } = {},
+  ) => {
     const token = options.token === undefined ? scimTokens.get(slug) : options.token;
     return h.app.inject({
       method,
@@ -73,6 +79,7 @@ describe('SCIM 2.0 provisioning', () => {
         ...(body !== undefined || options.raw !== undefined ? { 'content-type': options.contentType ?? 'application/scim+json' } : {}),
       },
       ...(options.raw !== undefined ? { payload: options.raw } : body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      ...(options.from !== undefined ? { remoteAddress: options.from } : {}),
     });
   };
 
@@ -339,137 +346,137 @@ describe('SCIM 2.0 provisioning', () => {
       });
       expect(left).toEqual({ user: undefined, sessions: 0, tokens: 0 });
     });
-  });
+    it('filters users (userName, externalId, emails.value, active, and/or) and pages with startIndex and count', async () => {
+      const made: ScimUser[] = [];
+      for (let i = 1; i <= 5; i += 1) made.push(await createUser(slug, `page${i}`, { externalId: `ext-${i}`, active: i !== 3 }));
+      const list = async (query: string) => {
+        const response = await scim(slug, 'GET', `/Users?${query}`);
+        expect(response.statusCode, response.body).toBe(200);
+        expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
+        return response.json<ListResponse<ScimUser>>();
+      };
+      const ids = (response: ListResponse<ScimUser>) => response.Resources.map((user) => user.userName);
+      const filter = (text: string) => `filter=${encodeURIComponent(text)}`;
 
-  it('filters users (userName, externalId, emails.value, active, and/or) and pages with startIndex and count', async () => {
-    const made: ScimUser[] = [];
-    for (let i = 1; i <= 5; i += 1) made.push(await createUser('acme', `page${i}`, { externalId: `ext-${i}`, active: i !== 3 }));
-    const list = async (query: string) => {
-      const response = await scim('acme', 'GET', `/Users?${query}`);
-      expect(response.statusCode, response.body).toBe(200);
-      expect(response.headers['content-type']).toMatch(/^application\/scim\+json/);
-      return response.json<ListResponse<ScimUser>>();
-    };
-    const ids = (response: ListResponse<ScimUser>) => response.Resources.map((user) => user.userName);
-    const filter = (text: string) => `filter=${encodeURIComponent(text)}`;
+      expect(ids(await list(filter('userName eq "PAGE2"')))).toEqual(['page2']);
+      expect(ids(await list(filter('externalId eq "ext-4"')))).toEqual(['page4']);
+      expect(ids(await list(filter('externalId eq "EXT-4"')))).toEqual([]); // externalId is case-exact
+      expect(ids(await list(filter(`emails.value eq "page5@mail.${slug}.example"`)))).toEqual(['page5']);
+      expect(ids(await list(filter(`emails[value eq "page1@mail.${slug}.example"]`)))).toEqual(['page1']);
+      expect(ids(await list(filter('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "page1"')))).toEqual(['page1']);
+      expect(ids(await list(filter('userName sw "page" and active eq false')))).toEqual(['page3']);
+      expect(ids(await list(filter('userName eq "page1" or externalId eq "ext-2"')))).toEqual(['page1', 'page2']);
+      expect(ids(await list(filter('userName co "age" and not (active eq true)')))).toEqual(['page3']);
+      expect(ids(await list(filter('userName eq "nobody"')))).toEqual([]);
+      expect(ids(await list(filter('userName sw "100%_"')))).toEqual([]); // LIKE wildcards are literal
 
-    expect(ids(await list(filter('userName eq "PAGE2"')))).toEqual(['page2']);
-    expect(ids(await list(filter('externalId eq "ext-4"')))).toEqual(['page4']);
-    expect(ids(await list(filter('externalId eq "EXT-4"')))).toEqual([]); // externalId is case-exact
-    expect(ids(await list(filter('emails.value eq "page5@mail.acme.example"')))).toEqual(['page5']);
-    expect(ids(await list(filter('emails[value eq "page1@mail.acme.example"]')))).toEqual(['page1']);
-    expect(ids(await list(filter('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "page1"')))).toEqual(['page1']);
-    expect(ids(await list(filter('userName sw "page" and active eq false')))).toEqual(['page3']);
-    expect(ids(await list(filter('userName eq "page1" or externalId eq "ext-2"')))).toEqual(['page1', 'page2']);
-    expect(ids(await list(filter('userName co "age" and not (active eq true)')))).toEqual(['page3']);
-    expect(ids(await list(filter('userName eq "nobody"')))).toEqual([]);
-    expect(ids(await list(filter('userName sw "100%_"')))).toEqual([]); // LIKE wildcards are literal
+      const page = await list(`${filter('userName sw "page"')}&startIndex=2&count=2`);
+      expect(page).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 5, startIndex: 2, itemsPerPage: 2 });
+      expect(ids(page)).toEqual(['page2', 'page3']);
+      expect(ids(await list(`${filter('userName sw "page"')}&startIndex=5&count=10`))).toEqual(['page5']);
+      expect(await list(`${filter('userName sw "page"')}&count=0`)).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
+      // The whole tenant: root and the five (and whatever else exists), never the anonymous user.
+      const all = await list('startIndex=0');
+      expect(ids(all)).toEqual(expect.arrayContaining(['root', 'page1', 'page5']));
+      expect(all.totalResults).toBe(all.Resources.length);
+      expect(ids(all)).not.toContain('anonymous');
 
-    const page = await list(`${filter('userName sw "page"')}&startIndex=2&count=2`);
-    expect(page).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 5, startIndex: 2, itemsPerPage: 2 });
-    expect(ids(page)).toEqual(['page2', 'page3']);
-    expect(ids(await list(`${filter('userName sw "page"')}&startIndex=5&count=10`))).toEqual(['page5']);
-    expect(await list(`${filter('userName sw "page"')}&count=0`)).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
-    // The whole tenant: root and the five, never the anonymous user.
-    const all = await list('startIndex=0');
-    expect(all.totalResults).toBe(6);
-    expect(ids(all)).not.toContain('anonymous');
+      // attributes / excludedAttributes.
+      const only = await list(`${filter('userName eq "page1"')}&attributes=userName,name.givenName`);
+      expect(only.Resources[0]).toEqual({ schemas: [USER_SCHEMA], id: made[0]?.id, userName: 'page1', name: { givenName: 'Given' } });
+      const without = await list(`${filter('userName eq "page1"')}&excludedAttributes=groups,meta,name.familyName`);
+      expect(without.Resources[0]).not.toHaveProperty('groups');
+      expect(without.Resources[0]).not.toHaveProperty('meta');
+      expect(without.Resources[0]?.name).toEqual({ givenName: 'Given', formatted: 'Given Family' });
 
-    // attributes / excludedAttributes.
-    const only = await list(`${filter('userName eq "page1"')}&attributes=userName,name.givenName`);
-    expect(only.Resources[0]).toEqual({ schemas: [USER_SCHEMA], id: made[0]?.id, userName: 'page1', name: { givenName: 'Given' } });
-    const without = await list(`${filter('userName eq "page1"')}&excludedAttributes=groups,meta,name.familyName`);
-    expect(without.Resources[0]).not.toHaveProperty('groups');
-    expect(without.Resources[0]).not.toHaveProperty('meta');
-    expect(without.Resources[0]?.name).toEqual({ givenName: 'Given', formatted: 'Given Family' });
+      // POST .search carries the same parameters as JSON.
+      const search = await scim(slug, 'POST', '/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName sw "page"', startIndex: 4, count: 1 });
+      expect(search.json<ListResponse<ScimUser>>()).toMatchObject({ totalResults: 5, startIndex: 4, Resources: [{ userName: 'page4' }] });
 
-    // POST .search carries the same parameters as JSON.
-    const search = await scim('acme', 'POST', '/Users/.search', { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: 'userName sw "page"', startIndex: 4, count: 1 });
-    expect(search.json<ListResponse<ScimUser>>()).toMatchObject({ totalResults: 5, startIndex: 4, Resources: [{ userName: 'page4' }] });
+      // Unsupported or malformed filters: 400 invalidFilter.
+      expectScimError(await scim(slug, 'GET', `/Users?${filter('title eq "x"')}`), 400, 'invalidFilter');
+      expectScimError(await scim(slug, 'GET', `/Users?${filter('userName gt "a"')}`), 400, 'invalidFilter');
+      expectScimError(await scim(slug, 'GET', `/Users?${filter('userName eq')}`), 400, 'invalidFilter');
+      expectScimError(await scim(slug, 'GET', `/Users?${filter('userName is "x"')}`), 400, 'invalidFilter');
+      expectScimError(await scim(slug, 'GET', `/Users?${filter('active eq "maybe"')}`), 400);
+      expectScimError(await scim(slug, 'GET', '/Users?count=many'), 400, 'invalidValue');
+      for (const user of made) expect((await scim(slug, 'DELETE', `/Users/${user.id}`)).statusCode).toBe(204);
+    });
 
-    // Unsupported or malformed filters: 400 invalidFilter.
-    expectScimError(await scim('acme', 'GET', `/Users?${filter('title eq "x"')}`), 400, 'invalidFilter');
-    expectScimError(await scim('acme', 'GET', `/Users?${filter('userName gt "a"')}`), 400, 'invalidFilter');
-    expectScimError(await scim('acme', 'GET', `/Users?${filter('userName eq')}`), 400, 'invalidFilter');
-    expectScimError(await scim('acme', 'GET', `/Users?${filter('userName is "x"')}`), 400, 'invalidFilter');
-    expectScimError(await scim('acme', 'GET', `/Users?${filter('active eq "maybe"')}`), 400);
-    expectScimError(await scim('acme', 'GET', '/Users?count=many'), 400, 'invalidValue');
-    for (const user of made) expect((await scim('acme', 'DELETE', `/Users/${user.id}`)).statusCode).toBe(204);
-  });
+    it('applies PATCH with and without paths, and refuses what a User cannot take', async () => {
+      const user = await createUser(slug, 'patchy', { externalId: 'p-1' });
+      const url = `/Users/${user.id}`;
+      const ok = async (operations: unknown[]): Promise<ScimUser> => {
+        const response = await patch(slug, url, operations);
+        expect(response.statusCode, response.body).toBe(200);
+        return response.json<ScimUser>();
+      };
+      expect(await ok([{ op: 'replace', value: { displayName: 'Patchy', 'name.givenName': 'Pat', name: { familyName: 'Chy' } } }])).toMatchObject({ displayName: 'Patchy', name: { givenName: 'Pat', familyName: 'Chy' } });
+      expect(await ok([{ op: 'add', path: 'name', value: { givenName: 'Patricia' } }])).toMatchObject({ name: { givenName: 'Patricia', familyName: 'Chy' } });
+      expect(await ok([{ op: 'replace', path: 'emails', value: [{ value: 'pat@new.example', primary: true }] }])).toMatchObject({ emails: [{ value: 'pat@new.example' }] });
+      expect(await ok([{ op: 'replace', path: 'emails.value', value: 'pat@newer.example' }])).toMatchObject({ emails: [{ value: 'pat@newer.example' }] });
+      expect(await ok([{ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:userName', value: 'patricia' }])).toMatchObject({ userName: 'patricia' });
+      const removed = await ok([{ op: 'remove', path: 'externalId' }, { op: 'remove', path: 'name.familyName' }, { op: 'remove', path: 'displayName' }]);
+      expect(removed).not.toHaveProperty('externalId');
+      expect(removed).not.toHaveProperty('displayName');
+      expect(removed.name).toEqual({ givenName: 'Patricia', formatted: 'Patricia' });
+      // Adding another kind of address changes nothing (one address is kept).
+      expect(await ok([{ op: 'add', path: 'emails[type eq "home"].value', value: 'pat@home.example' }])).toMatchObject({ emails: [{ value: 'pat@newer.example' }] });
+      // A password set through SCIM must meet the policy, and then signs in.
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'password', value: 'short' }]), 400, 'invalidValue');
+      await ok([{ op: 'replace', path: 'password', value: 'a long enough password' }]);
+      expect((await signInOver(h.app, hostOf[slug] ?? '', 'patricia', 'a long enough password')).cookie).toContain('plura_session=');
 
-  it('applies PATCH with and without paths, and refuses what a User cannot take', async () => {
-    const user = await createUser('acme', 'patchy', { externalId: 'p-1' });
-    const url = `/Users/${user.id}`;
-    const ok = async (operations: unknown[]): Promise<ScimUser> => {
-      const response = await patch('acme', url, operations);
-      expect(response.statusCode, response.body).toBe(200);
-      return response.json<ScimUser>();
-    };
-    expect(await ok([{ op: 'replace', value: { displayName: 'Patchy', 'name.givenName': 'Pat', name: { familyName: 'Chy' } } }])).toMatchObject({ displayName: 'Patchy', name: { givenName: 'Pat', familyName: 'Chy' } });
-    expect(await ok([{ op: 'add', path: 'name', value: { givenName: 'Patricia' } }])).toMatchObject({ name: { givenName: 'Patricia', familyName: 'Chy' } });
-    expect(await ok([{ op: 'replace', path: 'emails', value: [{ value: 'pat@new.example', primary: true }] }])).toMatchObject({ emails: [{ value: 'pat@new.example' }] });
-    expect(await ok([{ op: 'replace', path: 'emails.value', value: 'pat@newer.example' }])).toMatchObject({ emails: [{ value: 'pat@newer.example' }] });
-    expect(await ok([{ op: 'replace', path: 'urn:ietf:params:scim:schemas:core:2.0:User:userName', value: 'patricia' }])).toMatchObject({ userName: 'patricia' });
-    const removed = await ok([{ op: 'remove', path: 'externalId' }, { op: 'remove', path: 'name.familyName' }, { op: 'remove', path: 'displayName' }]);
-    expect(removed).not.toHaveProperty('externalId');
-    expect(removed).not.toHaveProperty('displayName');
-    expect(removed.name).toEqual({ givenName: 'Patricia', formatted: 'Patricia' });
-    // Adding another kind of address changes nothing (one address is kept).
-    expect(await ok([{ op: 'add', path: 'emails[type eq "home"].value', value: 'pat@home.example' }])).toMatchObject({ emails: [{ value: 'pat@newer.example' }] });
-    // A password set through SCIM must meet the policy, and then signs in.
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'password', value: 'short' }]), 400, 'invalidValue');
-    await ok([{ op: 'replace', path: 'password', value: 'a long enough password' }]);
-    expect((await signInOver(h.app, 'acme.test', 'patricia', 'a long enough password')).cookie).toContain('plura_session=');
+      expectScimError(await patch(slug, url, [{ op: 'remove', path: 'userName' }]), 400, 'invalidValue');
+      expectScimError(await patch(slug, url, [{ op: 'remove', path: 'emails' }]), 400, 'invalidValue');
+      expectScimError(await patch(slug, url, [{ op: 'remove' }]), 400, 'noTarget');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'emails[type eq "home"].value', value: 'x@y.example' }]), 400, 'noTarget');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'favouriteColour', value: 'blue' }]), 400, 'invalidPath');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'name.nickname', value: 'x' }]), 400, 'invalidPath');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'emails[type eq', value: 'x' }]), 400, 'invalidPath');
+      expectScimError(await patch(slug, url, [{ op: 'add', path: 'groups', value: [{ value: 'x' }] }]), 400, 'mutability');
+      expectScimError(await patch(slug, url, [{ op: 'move', path: 'active', value: false }]), 400, 'invalidSyntax');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'active', value: 'perhaps' }]), 400, 'invalidValue');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'userName', value: 'root' }]), 409, 'uniqueness');
+      expectScimError(await patch(slug, url, [{ op: 'replace', path: 'userName', value: 'not valid!' }]), 400, 'invalidValue');
+      expectScimError(await scim(slug, 'PATCH', url, { Operations: [] }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'PATCH', url, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }], extra: 1 }), 400, 'invalidSyntax');
+      // Nothing of the refused requests was written.
+      expect((await scim(slug, 'GET', url)).json<ScimUser>()).toMatchObject({ userName: 'patricia', active: true, emails: [{ value: 'pat@newer.example' }] });
+      // The last active super user cannot be deactivated.
+      const root = (await scim(slug, 'GET', `/Users?filter=${encodeURIComponent('userName eq "root"')}`)).json<ListResponse<ScimUser>>().Resources[0];
+      expectScimError(await patch(slug, `/Users/${root?.id ?? ''}`, [{ op: 'replace', value: { active: false, displayName: 'Root' } }]), 403);
+      expect((await scim(slug, 'GET', `/Users/${root?.id ?? ''}`)).json()).not.toHaveProperty('displayName');
+      await scim(slug, 'DELETE', url);
+    });
 
-    expectScimError(await patch('acme', url, [{ op: 'remove', path: 'userName' }]), 400, 'invalidValue');
-    expectScimError(await patch('acme', url, [{ op: 'remove', path: 'emails' }]), 400, 'invalidValue');
-    expectScimError(await patch('acme', url, [{ op: 'remove' }]), 400, 'noTarget');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'emails[type eq "home"].value', value: 'x@y.example' }]), 400, 'noTarget');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'favouriteColour', value: 'blue' }]), 400, 'invalidPath');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'name.nickname', value: 'x' }]), 400, 'invalidPath');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'emails[type eq', value: 'x' }]), 400, 'invalidPath');
-    expectScimError(await patch('acme', url, [{ op: 'add', path: 'groups', value: [{ value: 'x' }] }]), 400, 'mutability');
-    expectScimError(await patch('acme', url, [{ op: 'move', path: 'active', value: false }]), 400, 'invalidSyntax');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'active', value: 'perhaps' }]), 400, 'invalidValue');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'userName', value: 'root' }]), 409, 'uniqueness');
-    expectScimError(await patch('acme', url, [{ op: 'replace', path: 'userName', value: 'not valid!' }]), 400, 'invalidValue');
-    expectScimError(await scim('acme', 'PATCH', url, { Operations: [] }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'PATCH', url, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }], extra: 1 }), 400, 'invalidSyntax');
-    // Nothing of the refused requests was written.
-    expect((await scim('acme', 'GET', url)).json<ScimUser>()).toMatchObject({ userName: 'patricia', active: true, emails: [{ value: 'pat@newer.example' }] });
-    // The last active super user cannot be deactivated.
-    const root = (await scim('acme', 'GET', `/Users?filter=${encodeURIComponent('userName eq "root"')}`)).json<ListResponse<ScimUser>>().Resources[0];
-    expectScimError(await patch('acme', `/Users/${root?.id ?? ''}`, [{ op: 'replace', value: { active: false, displayName: 'Root' } }]), 403);
-    expect((await scim('acme', 'GET', `/Users/${root?.id ?? ''}`)).json()).not.toHaveProperty('displayName');
-    await scim('acme', 'DELETE', url);
-  });
-
-  it('answers malformed JSON, unknown attributes and bad requests with SCIM 400s, never a 500', async () => {
-    expectScimError(await scim('acme', 'POST', '/Users', undefined, { raw: '{"userName": "x",' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', undefined, { raw: '{"userName": "x",', contentType: 'application/json' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'newbie', favouriteColour: 'blue' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'newbie', name: { nickname: 'n' } }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: ['urn:example:Custom'], userName: 'newbie@x.example' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'no-email' }), 400, 'invalidValue');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: [USER_SCHEMA] }), 400, 'invalidValue');
-    expectScimError(await scim('acme', 'POST', '/Users', [1, 2]), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'anonymous', emails: [{ value: 'a@b.example' }] }), 400, 'invalidValue');
-    expectScimError(await scim('acme', 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'G', owner: 'x' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: '' }), 400, 'invalidValue');
-    expectScimError(await scim('acme', 'POST', '/Groups', undefined, { raw: 'not json at all' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'GET', '/Users/not-a-number'), 404);
-    expectScimError(await scim('acme', 'GET', '/Groups/no-such-group'), 404);
-    expectScimError(await scim('acme', 'GET', '/Bulk'), 404);
-    expectScimError(await scim('acme', 'POST', '/Users', undefined, { raw: 'userName=x', contentType: 'text/plain' }), 400, 'invalidSyntax');
-    expectScimError(await scim('acme', 'POST', '/Users', undefined, { raw: '<user/>', contentType: 'application/xml' }), 415);
-    // With a charset parameter, scim+json bodies are read all the same.
-    const charset = await scim('acme', 'POST', '/Users', undefined, { raw: JSON.stringify({ schemas: [USER_SCHEMA], userName: 'charset@acme.example' }), contentType: 'application/scim+json; charset=utf-8' });
-    expect(charset.statusCode, charset.body).toBe(201);
-    // A plain JSON body is accepted too.
-    const plain = await scim('acme', 'POST', '/Groups', { displayName: 'Plain' }, { contentType: 'application/json' });
-    expect(plain.statusCode, plain.body).toBe(201);
-    await scim('acme', 'DELETE', `/Users/${charset.json<ScimUser>().id}`);
-    await scim('acme', 'DELETE', `/Groups/${plain.json<ScimGroup>().id}`);
+    it('answers malformed JSON, unknown attributes and bad requests with SCIM 400s, never a 500', async () => {
+      expectScimError(await scim(slug, 'POST', '/Users', undefined, { raw: '{"userName": "x",' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', undefined, { raw: '{"userName": "x",', contentType: 'application/json' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'newbie', favouriteColour: 'blue' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'newbie', name: { nickname: 'n' } }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: ['urn:example:Custom'], userName: 'newbie@x.example' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'no-email' }), 400, 'invalidValue');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: [USER_SCHEMA] }), 400, 'invalidValue');
+      expectScimError(await scim(slug, 'POST', '/Users', [1, 2]), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: 'anonymous', emails: [{ value: 'a@b.example' }] }), 400, 'invalidValue');
+      expectScimError(await scim(slug, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'G', owner: 'x' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: '' }), 400, 'invalidValue');
+      expectScimError(await scim(slug, 'POST', '/Groups', undefined, { raw: 'not json at all' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'GET', '/Users/not-a-number'), 404);
+      expectScimError(await scim(slug, 'GET', '/Groups/no-such-group'), 404);
+      expectScimError(await scim(slug, 'GET', '/Bulk'), 404);
+      expectScimError(await scim(slug, 'POST', '/Users', undefined, { raw: 'userName=x', contentType: 'text/plain' }), 400, 'invalidSyntax');
+      expectScimError(await scim(slug, 'POST', '/Users', undefined, { raw: '<user/>', contentType: 'application/xml' }), 415);
+      // With a charset parameter, scim+json bodies are read all the same.
+      const charset = await scim(slug, 'POST', '/Users', undefined, { raw: JSON.stringify({ schemas: [USER_SCHEMA], userName: `charset@${slug}.example` }), contentType: 'application/scim+json; charset=utf-8' });
+      expect(charset.statusCode, charset.body).toBe(201);
+      // A plain JSON body is accepted too.
+      const plain = await scim(slug, 'POST', '/Groups', { displayName: 'Plain' }, { contentType: 'application/json' });
+      expect(plain.statusCode, plain.body).toBe(201);
+      await scim(slug, 'DELETE', `/Users/${charset.json<ScimUser>().id}`);
+      await scim(slug, 'DELETE', `/Groups/${plain.json<ScimGroup>().id}`);
+    });
   });
 
   it("refuses missing, wrong and other tenants' tokens; serves nothing where SCIM is off or on the platform host", async () => {
@@ -487,6 +494,13 @@ describe('SCIM 2.0 provisioning', () => {
     expect(globex.Resources.map((user) => user.userName)).toEqual(['root']);
     expect((await scim('acme', 'GET', `/Users/${made.id}`)).statusCode).toBe(200);
     await scim('acme', 'DELETE', `/Users/${made.id}`);
+
+    // Guessed tokens count as failed sign-ins of the address: it is blocked, even with a good token then.
+    h.platform.settings.set('Security.brute_force_max_retries', '3', { tenant: 'globex' });
+    for (let i = 0; i < 3; i += 1) expectScimError(await scim('globex', 'GET', '/Users', undefined, { token: `scim_guess${i}`, from: '203.0.113.7' }), 401);
+    expectScimError(await scim('globex', 'GET', '/Users', undefined, { from: '203.0.113.7' }), 403);
+    expect((await scim('globex', 'GET', '/Users', undefined, { from: '203.0.113.8' })).statusCode).toBe(200);
+    h.platform.settings.unset('Security.brute_force_max_retries', { tenant: 'globex' });
 
     // SCIM off: 404 in SCIM format, before anything else.
     expectScimError(await scim('off', 'GET', '/Users'), 404);
