@@ -29,6 +29,8 @@ interface Account {
 interface TestProvider {
   readonly issuer: string;
   readonly accounts: Map<string, Account>;
+  /** Discovery documents served so far. */
+  discoveries(): number;
   close(): Promise<void>;
 }
 
@@ -98,7 +100,9 @@ async function startProvider(options: { postOnly?: boolean } = {}): Promise<Test
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   };
 
+  let discoveries = 0;
   const server: Server = createServer((req, res) => {
+    if (req.url === '/.well-known/openid-configuration') discoveries++;
     if (req.method === 'POST' && req.url?.startsWith('/interaction/')) {
       interaction(req, res).catch((error: unknown) => {
         res.statusCode = 500;
@@ -112,6 +116,7 @@ async function startProvider(options: { postOnly?: boolean } = {}): Promise<Test
   return {
     issuer,
     accounts,
+    discoveries: () => discoveries,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -289,6 +294,13 @@ describe('OpenID Connect sign-in against a real OpenID provider', () => {
     expect(stored.identity).toMatchObject({ provider: 'oidc', subject: `${idp.issuer}|alice` });
   });
 
+  it('reads the discovery document once per tenant and issuer (cached), not on every sign-in', async () => {
+    const before = idp.discoveries();
+    expect((await signIn(ACME, 'alice')).done.statusCode).toBe(303);
+    expect((await start(ACME)).statusCode).toBe(303);
+    expect(idp.discoveries()).toBe(before);
+  });
+
   it('a later sign-in without the group removes the mapped role, while a hand-granted role on site 2 stays', async () => {
     await h.asOperator('acme', (ctx) => setUserAccess(ctx, 'alice@acme.example', 'write', [site2]));
     idp.accounts.set('alice', { email: 'alice@acme.example', given_name: 'Alice', family_name: 'Anders-Berg', groups: ['Staff'] });
@@ -433,6 +445,12 @@ describe('OpenID Connect sign-in against a real OpenID provider', () => {
       const unreachable = await start(GLOBEX);
       expect(unreachable.statusCode).toBe(401);
       expect(unreachable.json()).toMatchObject({ error: { code: 'sso_refused', message: expect.stringContaining(`http://127.0.0.1:${closedPort}/`) as string } });
+      // The document must name the issuer asked for (here 127.0.0.1 answers for "localhost").
+      const localhost = idp.issuer.replace('127.0.0.1', 'localhost');
+      configure('globex', { 'OIDC.issuer': localhost });
+      const mismatch = await start(GLOBEX);
+      expect(mismatch.statusCode).toBe(401);
+      expect(mismatch.json()).toMatchObject({ error: { code: 'sso_refused', message: expect.stringMatching(/issuer does not match/) as string } });
       configure('globex', { 'OIDC.issuer': 'http://idp.example.com' });
       const insecure = await start(GLOBEX);
       expect(insecure.statusCode).toBe(404);
