@@ -650,8 +650,7 @@ async function requireScimUser(call: ScimCall, id: string): Promise<UserRow> {
   return user;
 }
 
-async function presentUserById(call: ScimCall, id: number, projection: Projection): Promise<JsonObject> {
-  const user = await requireScimUser(call, String(id));
+async function presentScimUser(call: ScimCall, user: UserRow, projection: Projection): Promise<JsonObject> {
   const groups = wantsAttribute(projection, 'groups') ? ((await groupsOfUsers(call.db, [user.id])).get(user.id) ?? []) : [];
   return project(userResource(call, user, groups), projection, SCHEMAS.user);
 }
@@ -669,19 +668,21 @@ export async function listScimUsers(call: ScimCall, query: ListQuery): Promise<J
   );
 }
 
-export function getScimUser(call: ScimCall, id: string, projection: Projection): Promise<JsonObject> {
-  return requireScimUser(call, id).then((user) => presentUserById(call, user.id, projection));
+export async function getScimUser(call: ScimCall, id: string, projection: Projection): Promise<JsonObject> {
+  return presentScimUser(call, await requireScimUser(call, id), projection);
 }
 
 /** Refuses a login or address another user holds, ignoring case as identity providers do (RFC 7643: userName is not case-exact). */
 async function assertUnique(call: ScimCall, draft: UserDraft, self: UserRow | null): Promise<void> {
-  if (!LOGIN_PATTERN.test(draft.login)) throw badRequest('invalidValue', `The userName "${draft.login}" is invalid: use 2 to 100 letters, digits or the characters _ . @ + -.`);
-  if (draft.login.toLowerCase() === ANONYMOUS_LOGIN) throw badRequest('invalidValue', 'The userName "anonymous" is reserved.');
-  if (!EMAIL_PATTERN.test(draft.email) || draft.email.length > 100) throw badRequest('invalidValue', `The email "${draft.email}" is not a valid email address.`);
   const others = call.db.selectFrom('user').select('id').$if(self !== null, (query) => query.where('id', '!=', self?.id ?? 0));
   if (!self || draft.login !== self.login) {
+    if (!LOGIN_PATTERN.test(draft.login)) throw badRequest('invalidValue', `The userName "${draft.login}" is invalid: use 2 to 100 letters, digits or the characters _ . @ + -.`);
+    if (draft.login.toLowerCase() === ANONYMOUS_LOGIN) throw badRequest('invalidValue', 'The userName "anonymous" is reserved.');
     const taken = await others.where(sql<SqlBool>`lower(${sql.ref('login')}) = lower(${draft.login})`).executeTakeFirst();
     if (taken) throw new ScimError(409, 'uniqueness', `The userName "${draft.login}" is already taken.`);
+  }
+  if (!self || draft.email !== self.email) {
+    if (!EMAIL_PATTERN.test(draft.email) || draft.email.length > 100) throw badRequest('invalidValue', `The email "${draft.email}" is not a valid email address.`);
   }
   if (!self || draft.email.toLowerCase() !== self.email.toLowerCase()) {
     const taken = await others.where(sql<SqlBool>`lower(${sql.ref('email')}) = lower(${draft.email})`).executeTakeFirst();
@@ -708,7 +709,7 @@ export async function createScimUser(call: ScimCall, body: unknown, projection: 
     await setUserActive(call.ctx, draft.login, false);
     await recordAudit(call.ctx, 'scim.user_deactivated', { after: { id: created.id, userName: draft.login } });
   }
-  return { id: created.id, resource: await presentUserById(call, created.id, projection) };
+  return { id: created.id, resource: await getScimUser(call, String(created.id), projection) };
 }
 
 /**
@@ -762,14 +763,14 @@ async function writeUser(call: ScimCall, user: UserRow, next: UserDraft): Promis
 export async function replaceScimUser(call: ScimCall, id: string, body: unknown, projection: Projection): Promise<JsonObject> {
   const user = await requireScimUser(call, id);
   await writeUser(call, user, readUserBody(body, draftOf(user)));
-  return presentUserById(call, user.id, projection);
+  return getScimUser(call, String(user.id), projection);
 }
 
 export async function patchScimUser(call: ScimCall, id: string, body: unknown, projection: Projection): Promise<JsonObject> {
   const user = await requireScimUser(call, id);
   const operations = readPatchBody(body);
   await writeUser(call, user, patchUserDraft(draftOf(user), operations));
-  return presentUserById(call, user.id, projection);
+  return getScimUser(call, String(user.id), projection);
 }
 
 /** Deletes the user: its sessions, tokens, rights and group memberships go with it. */
