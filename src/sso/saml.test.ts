@@ -63,6 +63,8 @@ interface Tweaks {
   readonly destination?: string;
   readonly notBefore?: Date;
   readonly notOnOrAfter?: Date;
+  readonly issuer?: string;
+  readonly withoutConditions?: boolean;
 }
 
 function attributeStatement(person: Person): string {
@@ -86,14 +88,15 @@ function filledTemplate(template: string, host: string, requestId: string | null
   const id = `_${randomBytes(16).toString('hex')}`;
   const authn = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${randomBytes(8).toString('hex')}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
   const inResponseTo = tweaks.inResponseTo === undefined ? requestId : tweaks.inResponseTo;
-  const withStatements = template.replace('{AuthnStatement}', authn).replace('{AttributeStatement}', attributeStatement(person));
+  const conditions = tweaks.withoutConditions ? template.replace(/<saml:Conditions[\s\S]*<\/saml:Conditions>/, '') : template;
+  const withStatements = conditions.replace('{AuthnStatement}', authn).replace('{AttributeStatement}', attributeStatement(person));
   const context = SamlLib.replaceTagsByValue(withStatements, {
     ID: id,
     AssertionID: tweaks.assertionId ?? `_${randomBytes(16).toString('hex')}`,
     Destination: tweaks.destination ?? acs,
     Audience: tweaks.audience ?? `http://${host}/auth/saml/metadata`,
     SubjectRecipient: tweaks.recipient ?? acs,
-    Issuer: IDP_ENTITY,
+    Issuer: tweaks.issuer ?? IDP_ENTITY,
     IssueInstant: (tweaks.notBefore ?? now).toISOString(),
     StatusCode: Constants.StatusCode.Success,
     ConditionsNotBefore: (tweaks.notBefore ?? now).toISOString(),
@@ -383,12 +386,14 @@ describe('SAML 2.0 service provider', () => {
     await expectRefused('acme', ACME, future, 401, /outside its validity period/);
   });
 
-  it('refuses a wrong audience, a wrong recipient and a wrong destination', async () => {
+  it('refuses a wrong or missing audience, a wrong recipient and a wrong destination', async () => {
     const person: Person = { nameId: 'erin@acme.example', email: 'erin@acme.example' };
     const audience = await startLogin(ACME);
     await expectRefused('acme', ACME, await respond(audience, ACME, person, { audience: 'https://other-sp.example/metadata' }), 401, /meant for another service provider/);
     const recipient = await startLogin(ACME);
     await expectRefused('acme', ACME, await respond(recipient, ACME, person, { recipient: 'https://other-sp.example/acs' }), 401, /not for this service's ACS/);
+    const unbound = await startLogin(ACME);
+    await expectRefused('acme', ACME, await respond(unbound, ACME, person, { withoutConditions: true }), 401, /no audience restriction/);
     const destination = await startLogin(ACME);
     await expectRefused('acme', ACME, await respond(destination, ACME, person, { destination: 'https://other-sp.example/acs' }), 401, /addressed to https:\/\/other-sp\.example\/acs/);
   });
@@ -402,6 +407,35 @@ describe('SAML 2.0 service provider', () => {
     // A new request answered with an assertion id already used.
     const next = await startLogin(ACME);
     await expectRefused('acme', ACME, await respond(next, ACME, person, { assertionId: '_frank-assertion' }), 401, /already used/);
+  });
+
+  it("refuses an assertion the IdP's key signed under another issuer name", async () => {
+    const started = await startLogin(ACME);
+    const samlResponse = await respond(started, ACME, { nameId: 'oscar@acme.example', email: 'oscar@acme.example' }, { issuer: 'https://other-idp.example/metadata' });
+    await expectRefused('acme', ACME, samlResponse, 401, /issued by https:\/\/other-idp\.example\/metadata, not by the configured identity provider/);
+  });
+
+  it("passes on the identity provider's own refusal (status other than Success)", async () => {
+    const started = await startLogin(ACME);
+    const failure = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_f1" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="http://${ACME}/auth/saml/acs" InResponseTo="${started.requestId}"><saml:Issuer>${IDP_ENTITY}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"/></samlp:StatusCode><samlp:StatusMessage>User cancelled</samlp:StatusMessage></samlp:Status></samlp:Response>`;
+    await expectRefused('acme', ACME, encode(failure), 401, /identity provider refused the sign-in: .*User cancelled/);
+  });
+
+  it('refuses unknown users when provisioning is off, and deactivated users', async () => {
+    h.platform.settings.set('SAML.user_provisioning', '0', { tenant: 'globex' });
+    try {
+      const started = await startLogin(GLOBEX);
+      await expectRefused('globex', GLOBEX, await respond(started, GLOBEX, { nameId: 'nobody@globex.example', email: 'nobody@globex.example' }), 401, /does not create users/);
+    } finally {
+      h.platform.settings.set('SAML.user_provisioning', '1', { tenant: 'globex' });
+    }
+    const first = await startLogin(GLOBEX);
+    expect((await post(GLOBEX, await respond(first, GLOBEX, { nameId: 'pat@globex.example', email: 'pat@globex.example' }))).statusCode).toBe(303);
+    await h.asOperator('globex', (ctx) => identityDbFor(ctx.platform, ctx.scope).updateTable('user').set({ deactivated_at: new Date().toISOString() }).where('login', '=', 'pat@globex.example').execute());
+    const again = await startLogin(GLOBEX);
+    const refused = await post(GLOBEX, await respond(again, GLOBEX, { nameId: 'pat@globex.example', email: 'pat@globex.example' }));
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json<{ error: { code: string } }>().error.code).toBe('user_deactivated');
   });
 
   it('refuses unsolicited (IdP-initiated) responses and responses to unknown requests', async () => {

@@ -281,15 +281,16 @@ async function consumeAssertionId(db: IdentityDb, id: string, expiresAt: Date): 
 
 /** node-saml's terse errors, said so an administrator knows what to fix. */
 function explain(error: unknown): string {
-  const message = describeError(error);
+  // The text may come from the (unauthenticated) response itself: keep it short.
+  const message = describeError(error).slice(0, 300);
+  if (/SAML provider returned/i.test(message)) return `The identity provider refused the sign-in: ${message}.`;
   if (/multiple assertions/i.test(message)) return 'The SAML response holds more than one assertion; only one signed assertion is accepted.';
-  if (/Invalid signature|Invalid document signature|signature/i.test(message)) {
+  if (/signature/i.test(message)) {
     return `The SAML assertion is not signed by the identity provider's certificate from its metadata (${message}).`;
   }
   if (/expired|not yet valid|subject confirmation/i.test(message)) return `The SAML assertion is outside its validity period, beyond the tolerated clock skew (${message}).`;
   if (/audience/i.test(message)) return `The SAML assertion is meant for another service provider (${message}).`;
   if (/Missing SAML assertion/i.test(message)) return 'The SAML response holds no assertion.';
-  if (/SAML provider returned/i.test(message)) return `The identity provider refused the sign-in: ${message}.`;
   return `The SAML response was refused: ${message}.`;
 }
 
@@ -337,6 +338,12 @@ export async function verifySamlResponse(db: IdentityDb, sp: SpEndpoints, idp: I
   const createdAt = await consumeRequestId(db, inResponseTo, now);
   if (createdAt === null) {
     throw new SamlRefusal('The SAML response answers no sign-in started here (unknown, expired or already used request): start the sign-in again.');
+  }
+
+  // node-saml needs an audience restriction to check (and fails obscurely without one); an assertion without it is for anyone.
+  const unverified = children(response, 'Assertion');
+  if (unverified.length === 1 && children(children(unverified[0], 'Conditions')[0], 'AudienceRestriction').length === 0) {
+    throw new SamlRefusal('The SAML assertion has no audience restriction (Conditions/AudienceRestriction), so it is not bound to this service.');
   }
 
   let profile: Profile | null;
