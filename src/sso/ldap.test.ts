@@ -22,6 +22,7 @@ const ACME = 'acme.test';
 const GLOBEX = 'globex.test';
 const INITECH = 'initech.test';
 const UMBRELLA = 'umbrella.test';
+const PLATFORM_HOST = 'platform.test';
 const dnOf = (uid: string): string => `uid=${uid},${PEOPLE}`;
 const passwordOf = (uid: string): string => `${uid.replace(/\W/g, '')}-directory-pw`;
 
@@ -108,7 +109,7 @@ describe('LDAP / Active Directory sign-in against a real slapd', () => {
     });
 
     pg = await createTestPostgresDatabase('ldap');
-    h = await openHarness({ PLURA_SECURITY_BRUTE_FORCE_MAX_RETRIES: '5', PLURA_DATABASE_POSTGRES_ROLE_PREFIX: pg.rolePrefix });
+    h = await openHarness({ PLURA_SECURITY_BRUTE_FORCE_MAX_RETRIES: '5', PLURA_DATABASE_POSTGRES_ROLE_PREFIX: pg.rolePrefix, PLURA_GENERAL_PLATFORM_HOST: PLATFORM_HOST });
     await h.addTenant('acme', [ACME]);
     await h.addTenant('globex', [GLOBEX]);
     await h.addTenant('initech', [INITECH]);
@@ -392,10 +393,15 @@ describe('LDAP / Active Directory sign-in against a real slapd', () => {
       configure('acme', { 'LDAP.tls_ca_file': 'ldap-ca.pem' });
       const trusted = await ldapLogin(ACME, { login: 'alice', password: passwordOf('alice') }, ip);
       expect(trusted.statusCode, trusted.body).toBe(200);
+      // ldaps:// (TLS from the first byte) with the same CA.
+      configure('acme', { 'LDAP.start_tls': '0', 'LDAP.url': slapd.ldapsUrl });
+      const ldaps = await ldapLogin(ACME, { login: 'alice', password: passwordOf('alice') }, ip);
+      expect(ldaps.statusCode, ldaps.body).toBe(200);
       configure('acme', { 'LDAP.tls_ca_file': 'missing-ca.pem' });
       const missing = await ldapLogin(ACME, { login: 'alice', password: passwordOf('alice') }, ip);
       expect(missing.json()).toMatchObject({ error: { code: 'config_invalid', message: expect.stringContaining('tls_ca_file "missing-ca.pem" cannot be read') } });
     } finally {
+      configure('acme', { 'LDAP.url': slapd.url });
       unset('acme', 'LDAP.start_tls', 'LDAP.tls_ca_file');
     }
   });
@@ -467,6 +473,28 @@ describe('LDAP / Active Directory sign-in against a real slapd', () => {
     expect((await audit('umbrella', ['login.failure'])).map((e) => e.after)).toContainEqual({ login: 'alice', provider: 'ldap', reason: 'wrong_password' });
     expect((await audit('umbrella', ['login.success'])).map((e) => e.after)).toContainEqual(expect.objectContaining({ login: 'alice', provider: 'ldap' }));
     expect((await audit('umbrella', ['sso.user_provisioned'])).length).toBe(1);
+  });
+
+  it('signs platform users in at the platform host with the platform\'s own [LDAP] settings', async () => {
+    const ip = nextIp();
+    const off = await ldapLogin(PLATFORM_HOST, { login: 'bob', password: passwordOf('bob') }, ip);
+    expect(off.json()).toMatchObject({ error: { code: 'sso_not_configured' } });
+    for (const [name, value] of Object.entries({ ...acmeLdap, 'LDAP.url': slapd.url, 'LDAP.display_name': 'Operator Directory', 'SSO.role_mapping': 'Admins = superuser' })) {
+      h.platform.settings.set(name, value);
+    }
+    try {
+      const response = await ldapLogin(PLATFORM_HOST, { login: 'bob', password: passwordOf('bob') }, ip);
+      expect(response.statusCode, response.body).toBe(200);
+      expect(await (await h.app.inject({ method: 'GET', url: '/api/v1/me', headers: { host: PLATFORM_HOST, cookie: sessionCookieOf(response) } })).json()).toMatchObject({
+        kind: 'platform_user',
+        platformAdmin: true,
+        user: { login: 'bob' },
+      });
+      // The platform's session is no session at a tenant's host.
+      expect((await h.app.inject({ method: 'GET', url: '/api/v1/me', headers: { host: ACME, cookie: sessionCookieOf(response) } })).statusCode).toBe(401);
+    } finally {
+      for (const name of [...Object.keys(acmeLdap), 'LDAP.url', 'SSO.role_mapping']) h.platform.settings.unset(name);
+    }
   });
 
   it('leaves no connection open at the directory', async () => {

@@ -14,8 +14,11 @@ import { freePort } from '../../http/test-support/free-port.js';
  * count open connections).
  */
 export interface Slapd {
+  /** ldap:// (plain, StartTLS offered). */
   readonly url: string;
   readonly port: number;
+  /** ldaps:// (TLS from the first byte) on a second port. */
+  readonly ldapsUrl: string;
   readonly suffix: string;
   readonly adminDn: string;
   readonly adminPassword: string;
@@ -115,9 +118,10 @@ access to * by * read
 
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = `ldaps://127.0.0.1:${await freePort()}`;
   const output: string[] = [];
   // -d keeps slapd in the foreground (a child we own); -d 0 logs nothing but fatal errors.
-  const child = spawn(binary, ['-f', join(dir, 'slapd.conf'), '-h', `${url}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['-f', join(dir, 'slapd.conf'), '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -161,6 +165,7 @@ access to * by * read
   return {
     url,
     port,
+    ldapsUrl,
     suffix,
     adminDn,
     adminPassword,
