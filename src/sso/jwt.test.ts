@@ -9,6 +9,7 @@ import { createTestPostgresDatabase, type TestPostgresDatabase } from '../storag
 import { identityStore } from '../access/identity.store.js';
 import { createUser, setUserAccess, setUserActive } from '../access/users.service.js';
 import { identityDbFor } from '../access/context.js';
+import { createGroup } from '../workspace/groups.service.js';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const ACME = 'acme.test';
@@ -309,5 +310,27 @@ describe('JWT sign-in', () => {
     expect(providers.json()).toMatchObject({ password: false, forceSso: true });
     h.platform.settings.unset('SSO.force_sso', { tenant: 'acme' });
     expect((await h.app.inject({ method: 'GET', url: '/auth/providers', headers: { host: ACME } })).json()).toMatchObject({ password: true, forceSso: false });
+  });
+  it('maps provider groups to tenant-group membership; unknown group names are audited, hand memberships kept', async () => {
+    const system = { kind: 'system', name: 'test' } as const;
+    const editors = await createGroup(h.platform, system, { kind: 'tenant', name: 'Editors' });
+    const reviewers = await createGroup(h.platform, system, { kind: 'tenant', name: 'Reviewers' });
+    h.platform.settings.set('SSO.role_mapping', 'Crew = group:Editors,Typo = group:Editorz', { tenant: 'globex' });
+    const memberships = () =>
+      h.asOperator('globex', async (ctx) =>
+        (await identityDbFor(ctx.platform, ctx.scope).selectFrom('group_member').innerJoin('user', 'user.id', 'group_member.user_id').select(['group_member.group_id', 'group_member.source']).where('user.email', '=', 'gina@globex.example').orderBy('group_id').execute()),
+      );
+    expect((await signIn(GLOBEX, await hsToken({ email: 'gina@globex.example', tenant: 'globex', groups: ['Crew', 'Typo'] }))).statusCode).toBe(303);
+    expect(await memberships()).toEqual([{ group_id: editors.id, source: 'sso' }]);
+    await h.asOperator('globex', async (ctx) => {
+      const db = identityDbFor(ctx.platform, ctx.scope);
+      const user = await identityStore.findUsersByEmail(db, 'gina@globex.example');
+      await db.insertInto('group_member').values({ group_id: reviewers.id, user_id: user[0]?.id ?? 0, source: 'manual' }).execute();
+    });
+    expect((await signIn(GLOBEX, await hsToken({ email: 'gina@globex.example', tenant: 'globex', groups: [] }))).statusCode).toBe(303);
+    expect(await memberships()).toEqual([{ group_id: reviewers.id, source: 'manual' }]);
+    const audit = await auditActions('globex');
+    expect(audit.filter((entry) => entry.action === 'sso.rights_changed').map((entry) => entry.after_json ?? '').join('\n')).toContain('"unknownGroups":["Editorz"]');
+    h.platform.settings.unset('SSO.role_mapping', { tenant: 'globex' });
   });
 });

@@ -90,6 +90,8 @@ export function mappedRightsFor(mapping: RoleMapping, groups: Iterable<string>):
 export interface RightsChange {
   readonly granted: readonly string[];
   readonly revoked: readonly string[];
+  /** `group:` names the registry does not know (nothing granted; audited so an admin sees the typo). */
+  readonly unknownGroups: readonly string[];
 }
 
 const SUPERUSER_ROW = 0;
@@ -109,10 +111,15 @@ export async function applyMappedRights(
   db: IdentityDb,
   userId: number,
   rights: MappedRights,
-  options: { readonly existingSites: ((siteIds: readonly number[]) => Promise<ReadonlySet<number>>) | null },
+  options: {
+    readonly existingSites: ((siteIds: readonly number[]) => Promise<ReadonlySet<number>>) | null;
+    /** Ids of the named groups of the scope's kind (tenant groups, or internal groups for platform users). */
+    readonly resolveGroups: (names: readonly string[]) => Promise<ReadonlyMap<string, number>>;
+  },
 ): Promise<RightsChange> {
   const granted: string[] = [];
   const revoked: string[] = [];
+  const unknownGroups: string[] = [];
   const user = await identityStore.findUserById(db, userId);
   if (!user) throw new PluraError('unknown_user', `User ${userId} does not exist.`);
   const provenance = new Map((await db.selectFrom('sso_mapped_grant').selectAll().where('user_id', '=', userId).execute()).map((row) => [row.site_id, row]));
@@ -161,20 +168,23 @@ export async function applyMappedRights(
     revoked.push(`site:${siteId}:${mapped.role}`);
   }
 
-  // Group membership granted by the mapping; memberships given by hand stay.
+  // Group membership granted by the mapping (groups the registry knows); memberships given by hand stay.
+  const wanted = await options.resolveGroups([...rights.groups]);
+  for (const name of rights.groups) if (!wanted.has(name)) unknownGroups.push(name);
+  const wantedIds = new Set(wanted.values());
   const memberships = await db.selectFrom('group_member').selectAll().where('user_id', '=', userId).execute();
-  const held = new Map(memberships.map((row) => [row.group_name, row.source]));
-  for (const name of rights.groups) {
-    if (held.has(name)) continue;
-    await db.insertInto('group_member').values({ group_name: name, user_id: userId, source: 'sso' }).execute();
+  const held = new Map(memberships.map((row) => [row.group_id, row.source]));
+  for (const [name, groupId] of wanted) {
+    if (held.has(groupId)) continue;
+    await db.insertInto('group_member').values({ group_id: groupId, user_id: userId, source: 'sso' }).execute();
     granted.push(`group:${name}`);
   }
-  for (const [name, source] of held) {
-    if (source !== 'sso' || rights.groups.has(name)) continue;
-    await db.deleteFrom('group_member').where('user_id', '=', userId).where('group_name', '=', name).execute();
-    revoked.push(`group:${name}`);
+  for (const [groupId, source] of held) {
+    if (source !== 'sso' || wantedIds.has(groupId)) continue;
+    await db.deleteFrom('group_member').where('user_id', '=', userId).where('group_id', '=', groupId).execute();
+    revoked.push(`group:#${groupId}`);
   }
-  return { granted, revoked };
+  return { granted, revoked, unknownGroups };
 }
 
 /** Called when rights are changed by hand: they are hand rights from then on. */

@@ -9,6 +9,7 @@ import type { Client } from '../access/login.service.js';
 import type { Actor } from '../access/policy.js';
 import { createSession, sessionLifetimes, type CreatedSession } from '../access/sessions.js';
 import type { Platform } from '../platform/platform.js';
+import { groupIdsByName } from '../workspace/groups.service.js';
 import { applyMappedRights, mappedRightsFor, parseRoleMapping, type RightsChange } from './role-mapping.js';
 
 export type SsoProvider = 'jwt' | 'oidc' | 'saml' | 'ldap';
@@ -95,9 +96,12 @@ function siteLookup(scope: Scope, db: IdentityDb): ((siteIds: readonly number[])
 export async function refreshMappedRights(ctx: ActContext, db: IdentityDb, user: UserRow): Promise<RightsChange> {
   const mapping = parseRoleMapping(settingsFor(ctx.platform, ctx.scope).get('SSO.role_mapping'));
   const groups = await providerGroupsOf(db, user.id);
-  const change = await applyMappedRights(db, user.id, mappedRightsFor(mapping, groups), { existingSites: siteLookup(ctx.scope, db) });
-  if (change.granted.length > 0 || change.revoked.length > 0) {
-    await recordAudit(ctx, 'sso.rights_changed', { after: { login: user.login, groups, granted: change.granted, revoked: change.revoked } }, db);
+  const change = await applyMappedRights(db, user.id, mappedRightsFor(mapping, groups), {
+    existingSites: siteLookup(ctx.scope, db),
+    resolveGroups: (names) => groupIdsByName(ctx.platform, ctx.scope.kind === 'tenant' ? 'tenant' : 'internal', names),
+  });
+  if (change.granted.length > 0 || change.revoked.length > 0 || change.unknownGroups.length > 0) {
+    await recordAudit(ctx, 'sso.rights_changed', { after: { login: user.login, groups, granted: change.granted, revoked: change.revoked, unknownGroups: change.unknownGroups } }, db);
   }
   return change;
 }

@@ -43,10 +43,11 @@ export const ssoMigrations: readonly Migration[] = [
         .execute();
       await db.schema
         .createTable('group_member')
-        .addColumn('group_name', 'text', (c) => c.notNull())
+        // The group lives in the registry (another database): no foreign key, and members of a deleted group are ignored.
+        .addColumn('group_id', 'integer', (c) => c.notNull())
         .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
         .addColumn('source', 'text', (c) => c.notNull())
-        .addPrimaryKeyConstraint('group_member_pk', ['group_name', 'user_id'])
+        .addPrimaryKeyConstraint('group_member_pk', ['group_id', 'user_id'])
         .execute();
       await db.schema.createIndex('group_member_user').on('group_member').column('user_id').execute();
       await db.schema

@@ -39,9 +39,12 @@ export interface SsoMappedGrantTable {
   previous_role: string | null;
 }
 
-/** Membership of platform-defined groups (tenant groups in a tenant store, internal groups in the registry). */
+/**
+ * Membership of platform-defined groups (the registry's `user_group`): tenant groups
+ * in a tenant store, internal groups in the registry.
+ */
 export interface GroupMemberTable {
-  group_name: string;
+  group_id: number;
   user_id: number;
   /** `manual` (granted by hand) or `sso` (by the role mapping, refreshed on every sign-in). */
   source: string;

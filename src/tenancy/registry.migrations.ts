@@ -1,6 +1,7 @@
 import { identityMigrations } from '../access/identity.migrations.js';
 import { auditMigrations } from '../audit/audit.migrations.js';
 import { ssoMigrations } from '../sso/sso.migrations.js';
+import { workspaceRegistryMigrations } from '../workspace/workspace.migrations.js';
 import type { Migration } from '../storage/migrations.js';
 
 export const registryMigrations: readonly Migration[] = [
@@ -43,4 +44,5 @@ export const registryMigrations: readonly Migration[] = [
   ...identityMigrations,
   ...auditMigrations,
   ...ssoMigrations,
+  ...workspaceRegistryMigrations,
 ];

@@ -1,6 +1,7 @@
 import type { IdentityTables } from '../access/identity.tables.js';
 import type { AuditTables } from '../audit/audit.tables.js';
 import type { SsoTables } from '../sso/sso.tables.js';
+import type { WorkspaceRegistryTables } from '../workspace/workspace.tables.js';
 
 /** Tables of the registry (control plane): one row per tenant and per hostname. */
 export interface TenantTable {
@@ -37,7 +38,7 @@ export interface RegistryStateTable {
 }
 
 /** Platform users, their tokens and sessions, and the platform audit log share the tenant-store shapes. */
-export interface RegistryDatabase extends IdentityTables, AuditTables, SsoTables {
+export interface RegistryDatabase extends IdentityTables, AuditTables, SsoTables, WorkspaceRegistryTables {
   tenant: TenantTable;
   tenant_host: TenantHostTable;
   registry_state: RegistryStateTable;
