@@ -333,4 +333,23 @@ describe('JWT sign-in', () => {
     expect(audit.filter((entry) => entry.action === 'sso.rights_changed').map((entry) => entry.after_json ?? '').join('\n')).toContain('"unknownGroups":["Editorz"]');
     h.platform.settings.unset('SSO.role_mapping', { tenant: 'globex' });
   });
+  it("the operator's OIDC/SAML/LDAP in common.ini serve platform users only: a tenant turns a provider on in its own file", async () => {
+    h.platform.settings.set('OIDC.enabled', '1');
+    h.platform.settings.set('OIDC.issuer', 'https://id.operator.example');
+    h.platform.settings.set('OIDC.client_id', 'plura');
+    h.platform.settings.set('LDAP.enabled', '1');
+    h.platform.settings.set('SAML.enabled', '1');
+    const providers = async (host: string) => (await h.app.inject({ method: 'GET', url: '/auth/providers', headers: { host } })).json<{ providers: { id: string }[] }>().providers.map((p) => p.id);
+    expect(await providers(PLATFORM)).toEqual(['oidc', 'saml', 'ldap']);
+    expect(await providers(ACME)).toEqual([]);
+    for (const [method, url] of [['GET', '/auth/oidc/start'], ['GET', '/auth/saml/login'], ['POST', '/auth/ldap/login']] as const) {
+      const response = await h.app.inject({ method, url, headers: { host: ACME }, ...(method === 'POST' ? { payload: { login: 'a', password: 'b' } } : {}) });
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json<{ error: { code: string } }>().error.code, url).toBe('sso_not_configured');
+    }
+    h.platform.settings.set('OIDC.enabled', '1', { tenant: 'acme' });
+    expect(await providers(ACME)).toEqual(['oidc']);
+    for (const name of ['OIDC.enabled', 'OIDC.issuer', 'OIDC.client_id', 'LDAP.enabled', 'SAML.enabled'] as const) h.platform.settings.unset(name);
+    h.platform.settings.unset('OIDC.enabled', { tenant: 'acme' });
+  });
 });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { providerEnabled } from './provider-settings.js';
 import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
@@ -177,7 +178,7 @@ function assertFilter(name: string, template: string, placeholders: Readonly<Rec
 export async function ldapConfigFor(platform: Platform, scope: Scope): Promise<LdapConfig> {
   const settings = settingsFor(platform, scope);
   const where = scope.kind === 'tenant' ? `tenant "${scope.tenant.slug}"` : 'the platform';
-  if (!settings.get('LDAP.enabled')) throw new PluraError('sso_not_configured', `LDAP sign-in is not enabled for ${where}.`);
+  if (!providerEnabled(platform, scope, 'LDAP')) throw new PluraError('sso_not_configured', `LDAP sign-in is not enabled for ${where}.`);
   const url = settings.get('LDAP.url').trim();
   const baseDn = settings.get('LDAP.base_dn').trim();
   if (url === '' || baseDn === '') throw new PluraError('sso_not_configured', `LDAP sign-in for ${where} needs [LDAP] url and base_dn.`);

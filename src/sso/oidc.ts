@@ -1,4 +1,5 @@
 import { createHash, hkdfSync } from 'node:crypto';
+import { providerEnabled } from './provider-settings.js';
 import ipaddr from 'ipaddr.js';
 import { EncryptJWT, jwtDecrypt, errors as joseErrors } from 'jose';
 import { LRUCache } from 'lru-cache';
@@ -63,7 +64,7 @@ function isAllowedUrl(url: URL): boolean {
 /** The scope's OIDC settings, or `sso_not_configured` naming what is missing. */
 export function oidcConfigFor(platform: Platform, scope: Scope): OidcConfig {
   const settings = settingsFor(platform, scope);
-  if (!settings.get('OIDC.enabled')) throw new PluraError('sso_not_configured', `OpenID Connect sign-in is not enabled for ${providerName(scope)}.`);
+  if (!providerEnabled(platform, scope, 'OIDC')) throw new PluraError('sso_not_configured', `OpenID Connect sign-in is not enabled for ${providerName(scope)}.`);
   const issuerText = settings.get('OIDC.issuer').trim();
   const clientId = settings.get('OIDC.client_id').trim();
   if (issuerText === '' || clientId === '') {

@@ -60,7 +60,7 @@ export async function samlRoutes(root: FastifyInstance, deps: RequestContextDeps
   app.get('/auth/saml/metadata', async (request, reply) =>
     withRequestScope(platform, request, async (scope) => {
       const settings = settingsFor(platform, scope);
-      requireSamlEnabled(settings, scope);
+      requireSamlEnabled(platform, scope);
       const xml = serviceProviderMetadata(serviceProviderEndpoints(settings, originOf(request)));
       return reply.type('application/samlmetadata+xml; charset=utf-8').send(xml);
     }),
@@ -70,7 +70,7 @@ export async function samlRoutes(root: FastifyInstance, deps: RequestContextDeps
     const returnTo = safeReturnPath(request.query.return_to);
     return withRequestScope(platform, request, async (scope) => {
       const settings = settingsFor(platform, scope);
-      requireSamlEnabled(settings, scope);
+      requireSamlEnabled(platform, scope);
       const idp = await loadIdpMetadata(idpMetadataPath(platform, scope, settings));
       const sp = serviceProviderEndpoints(settings, originOf(request));
       const url = await authorizeUrl(identityDbFor(platform, scope), sp, idp, settings, returnTo);
@@ -82,7 +82,7 @@ export async function samlRoutes(root: FastifyInstance, deps: RequestContextDeps
     const ip = request.ip || null;
     return withRequestScope(platform, request, async (scope) => {
       const settings = settingsFor(platform, scope);
-      requireSamlEnabled(settings, scope);
+      requireSamlEnabled(platform, scope);
       const idp = await loadIdpMetadata(idpMetadataPath(platform, scope, settings));
       const sp = serviceProviderEndpoints(settings, originOf(request));
       let identity: SamlIdentity;

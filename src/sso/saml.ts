@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { providerEnabled } from './provider-settings.js';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { SAML, ValidateInResponseTo, generateServiceProviderMetadata, type CacheItem, type CacheProvider, type Profile } from '@node-saml/node-saml';
@@ -74,8 +75,8 @@ export class SamlRefusal extends Error {
   }
 }
 
-export function requireSamlEnabled(settings: SettingsView, scope: Scope): void {
-  if (!settings.get('SAML.enabled')) {
+export function requireSamlEnabled(platform: Platform, scope: Scope): void {
+  if (!providerEnabled(platform, scope, 'SAML')) {
     throw new PluraError('sso_not_configured', `SAML sign-in is not enabled for this ${scope.kind === 'tenant' ? 'tenant' : 'platform'}.`);
   }
 }

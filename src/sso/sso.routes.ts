@@ -5,6 +5,7 @@ import { settingsFor, type Scope } from '../access/context.js';
 import { withRequestScope, type RequestContextDeps } from '../http/request-context.js';
 import type { Platform } from '../platform/platform.js';
 import type { CreatedSession } from '../access/sessions.js';
+import { providerEnabled } from './provider-settings.js';
 import { jwtRoutes, type JwtRouteOptions } from './jwt.routes.js';
 import { oidcRoutes } from './oidc.routes.js';
 import { ldapRoutes } from './ldap.routes.js';
@@ -24,9 +25,9 @@ export function loginProviders(platform: Platform, scope: Scope): { password: bo
   const settings = settingsFor(platform, scope);
   const shown = new Set(settings.get('SSO.login_providers'));
   const providers: LoginProvider[] = [];
-  if (shown.has('oidc') && settings.get('OIDC.enabled')) providers.push({ id: 'oidc', name: settings.get('OIDC.display_name'), url: '/auth/oidc/start', method: 'GET' });
-  if (shown.has('saml') && settings.get('SAML.enabled')) providers.push({ id: 'saml', name: settings.get('SAML.display_name'), url: '/auth/saml/login', method: 'GET' });
-  if (shown.has('ldap') && settings.get('LDAP.enabled')) providers.push({ id: 'ldap', name: settings.get('LDAP.display_name'), url: '/auth/ldap/login', method: 'POST' });
+  if (shown.has('oidc') && providerEnabled(platform, scope, 'OIDC')) providers.push({ id: 'oidc', name: settings.get('OIDC.display_name'), url: '/auth/oidc/start', method: 'GET' });
+  if (shown.has('saml') && providerEnabled(platform, scope, 'SAML')) providers.push({ id: 'saml', name: settings.get('SAML.display_name'), url: '/auth/saml/login', method: 'GET' });
+  if (shown.has('ldap') && providerEnabled(platform, scope, 'LDAP')) providers.push({ id: 'ldap', name: settings.get('LDAP.display_name'), url: '/auth/ldap/login', method: 'POST' });
   const forceSso = settings.get('SSO.force_sso');
   return { password: shown.has('password') && !forceSso, forceSso, providers };
 }
