@@ -51,6 +51,18 @@ export const identityStore = {
     return Number(row.n);
   },
 
+  /** Active super users other than `userId` (so the last one is never deactivated). */
+  async countOtherActiveSuperusers(db: IdentityDb, userId: number): Promise<number> {
+    const row = await db
+      .selectFrom('user')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('superuser', '=', 1)
+      .where('deactivated_at', 'is', null)
+      .where('id', '!=', userId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
   /** Every user's grants on every site, in two queries (for lists of users). */
   async grantsOfUsers(db: IdentityDb, userIds: readonly number[]): Promise<Map<number, Map<number, SiteGrant>>> {
     const result = new Map<number, Map<number, SiteGrant>>();

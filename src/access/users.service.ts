@@ -355,14 +355,7 @@ export async function setUserActive(ctx: ActContext, login: string, active: bool
   const now = new Date().toISOString();
   const updated = await db.transaction().execute(async (trx) => {
     if (!active && user.superuser === 1) {
-      const others = await trx
-        .selectFrom('user')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('superuser', '=', 1)
-        .where('deactivated_at', 'is', null)
-        .where('id', '!=', user.id)
-        .executeTakeFirstOrThrow();
-      if (Number(others.n) === 0) throw new PluraError('forbidden', `The user '${login}' is the last active super user; it cannot be deactivated.`);
+      if ((await identityStore.countOtherActiveSuperusers(trx, user.id)) === 0) throw new PluraError('forbidden', `The user '${login}' is the last active super user; it cannot be deactivated.`);
     }
     const row = await trx.updateTable('user').set({ deactivated_at: active ? null : now, updated_at: now }).where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
     if (!active) await trx.deleteFrom('session').where('user_id', '=', user.id).execute();

@@ -3,14 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPlatform } from '../platform/platform.js';
-import { main } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
-async function plura(dataDir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'plura', '--data-dir', dataDir, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const plura = runCli;
 
 describe('identity console commands', () => {
   let dataDir: string;

@@ -4,22 +4,17 @@
  * show exactly what the archiver stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.js';
 import { openHarness, tokenFor, type Harness } from '../http/test-support/harness.js';
 import { createSite } from '../sites/sites-access.service.js';
 import { ArchiveScheduler } from './archive-runner.js';
+import { runCli } from '../cli/test-support/run-cli.js';
 import { dayRange } from './periods.js';
 
 describe('core:archive and the archive scheduler', () => {
   let h: Harness;
   let token = '';
 
-  const cli = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['node', 'plura', '--data-dir', h.platform.paths.dataDir, ...args], { out: (line) => out.push(line), err: (line) => err.push(line) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const cli = (...args: string[]) => runCli(h.platform.paths.dataDir, ...args);
 
   const track = async (day: string, visitor: string, hits: number) => {
     const start = dayRange('UTC', day)[0] + 10 * 3600;

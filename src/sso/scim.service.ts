@@ -724,14 +724,7 @@ async function writeUser(call: ScimCall, user: UserRow, next: UserDraft): Promis
   if (changed.length === 0 && next.password === null) return;
   await assertUnique(call, next, user);
   if (!next.active && before.active && user.superuser === 1) {
-    const others = await call.db
-      .selectFrom('user')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('superuser', '=', 1)
-      .where('deactivated_at', 'is', null)
-      .where('id', '!=', user.id)
-      .executeTakeFirstOrThrow();
-    if (Number(others.n) === 0) throw new ScimError(403, 'mutability', `The user "${user.login}" is the last active super user; it cannot be deactivated.`);
+    if ((await identityStore.countOtherActiveSuperusers(call.db, user.id)) === 0) throw new ScimError(403, 'mutability', `The user "${user.login}" is the last active super user; it cannot be deactivated.`);
   }
   const serviceChange = {
     ...(next.email !== before.email ? { email: next.email } : {}),

@@ -15,10 +15,10 @@ import { identityStore } from '../access/identity.store.js';
 import { setUserAccess } from '../access/users.service.js';
 import { scopeAuditDb } from '../audit/audit.service.js';
 import { findAuditEntries } from '../audit/audit.store.js';
-import { main } from '../cli/main.js';
 import { openHarness, signInOver, tokenFor, type Harness } from '../http/test-support/harness.js';
 import { openPlatform } from '../platform/platform.js';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../storage/test-support/postgres-database.js';
+import { runCli } from '../cli/test-support/run-cli.js';
 import { createScimToken, findScimToken } from './scim-tokens.js';
 
 const PLATFORM_HOST = 'platform.test';
@@ -579,12 +579,7 @@ describe('SCIM 2.0 provisioning', () => {
 
 describe('scim:token console commands', () => {
   let dataDir: string;
-  const plura = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['node', 'plura', '--data-dir', dataDir, ...args], { out: (line) => out.push(line), err: (line) => err.push(line) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const plura = (...args: string[]) => runCli(dataDir, ...args);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'plura-cli-scim-'));

@@ -2,16 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.js';
+import { runCli } from '../cli/test-support/run-cli.js';
 
 describe('group:create, group:list, group:delete', () => {
   let dataDir: string;
-  const plura = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(['node', 'plura', '--data-dir', dataDir, ...args], { out: (line) => out.push(line), err: (line) => err.push(line) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const plura = (...args: string[]) => runCli(dataDir, ...args);
 
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'plura-cli-groups-'));
