@@ -238,3 +238,54 @@ export function decideTrackingOverride(actor: Actor, tenant: string, siteId: num
   if (role === 'write' || role === 'admin') return allow(`role ${role} on site ${siteId}`);
   return deny(`role ${role} on site ${siteId}; write or admin is needed`);
 }
+
+// ---------------------------------------------------------------------------
+// Collections (workspaces). The facts are loaded by the workspace service; the rules live here.
+
+export type CollectionKind = 'shared' | 'internal' | 'tenant' | 'personal';
+export type CollectionLevel = 'none' | 'view' | 'curate';
+
+export interface CollectionFacts {
+  readonly kind: CollectionKind;
+  /** The tenant of a tenant collection, or of a tenant user's personal collection; null for registry collections. */
+  readonly tenant: string | null;
+  readonly ownerUserId: number | null;
+  /** The most permissive group grant the actor holds on it (own rows, else the nearest ancestor's), naming the group. */
+  readonly groupGrant: { readonly level: 'view' | 'curate'; readonly group: string } | null;
+}
+
+const levelRank: Readonly<Record<CollectionLevel, number>> = { none: 0, view: 1, curate: 2 };
+
+export function levelAtLeast(level: CollectionLevel, minimum: CollectionLevel): boolean {
+  return levelRank[level] >= levelRank[minimum];
+}
+
+/** What an actor may do with a collection, and why (the grant, or the rule, that decided it). */
+export function collectionAccess(actor: Actor, facts: CollectionFacts): { readonly level: CollectionLevel; readonly reason: string } {
+  if (actor.kind === 'system') return { level: 'curate', reason: `the console operator (${actor.name})` };
+  if (actor.kind === 'anonymous') return { level: 'none', reason: 'anonymous users see no collection' };
+  const viaGroup = (cap: CollectionLevel): { level: CollectionLevel; reason: string } => {
+    if (!facts.groupGrant) return { level: 'none', reason: 'no group of the user is granted this collection' };
+    const level = levelAtLeast(facts.groupGrant.level, cap) ? cap : facts.groupGrant.level;
+    return { level, reason: `group "${facts.groupGrant.group}" grants ${level}` };
+  };
+  switch (facts.kind) {
+    case 'shared':
+      if (actor.kind === 'platform_user') return actor.platformAdmin ? { level: 'curate', reason: 'platform_admin curates shared collections' } : viaGroup('curate');
+      // Tenant groups get at most View on shared collections.
+      return viaGroup('view');
+    case 'internal':
+      if (actor.kind !== 'platform_user') return { level: 'none', reason: 'internal collections are for platform users only' };
+      return actor.platformAdmin ? { level: 'curate', reason: 'platform_admin curates internal collections' } : viaGroup('curate');
+    case 'tenant':
+      if (actor.kind === 'tenant_user') {
+        return actor.tenant === facts.tenant ? { level: 'curate', reason: `users of tenant ${actor.tenant} curate its collection` } : { level: 'none', reason: `the collection belongs to tenant ${facts.tenant ?? '(none)'}` };
+      }
+      if (actor.platformAdmin && actor.actingIn !== null && actor.actingIn === facts.tenant) return { level: 'curate', reason: `platform_admin acting in tenant ${actor.actingIn}` };
+      return { level: 'none', reason: 'tenant collections are for the tenant\'s users' };
+    case 'personal': {
+      const owner = actor.kind === 'tenant_user' ? actor.tenant === facts.tenant && actor.userId === facts.ownerUserId : facts.tenant === null && actor.actingIn === null && actor.userId === facts.ownerUserId;
+      return owner ? { level: 'curate', reason: 'the owner of a personal collection' } : { level: 'none', reason: 'a personal collection is its owner\'s only' };
+    }
+  }
+}

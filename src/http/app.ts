@@ -13,6 +13,7 @@ import { tenancyRoutes } from '../tenancy/tenancy.routes.js';
 import { accessRoutes } from '../access/access.routes.js';
 import { authRoutes } from '../access/auth.routes.js';
 import { ssoRoutes } from '../sso/sso.routes.js';
+import { workspaceRoutes } from '../workspace/workspace.routes.js';
 import { ApiRateLimiter } from '../access/rate-limit.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { matomoApiRoutes } from '../matomo-api/matomo-api.routes.js';
@@ -113,6 +114,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       await sitesRoutes(scoped, deps);
       await auditRoutes(scoped, deps);
       await matomoApiRoutes(scoped, deps);
+      await workspaceRoutes(scoped, deps);
     });
     await tenantScope.register(async (tracking) => trackingRoutes(tracking, { platform, writer }));
     await tenantScope.register(trackerScriptRoutes);

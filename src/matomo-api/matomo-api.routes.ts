@@ -69,7 +69,8 @@ const modules: Readonly<Record<string, MatomoModule>> = {
   Annotations: annotationsApi,
 };
 
-async function callMethod(call: MatomoCall): Promise<MatomoValue> {
+/** Runs one Matomo API method as `call.ctx` (also for saved reports and dashboards). */
+export async function callMethod(call: MatomoCall): Promise<MatomoValue> {
   const method = call.params.require('method');
   const match = /^([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)$/.exec(method);
   if (!match) throw new PluraError('invalid_input', `The method '${method}' is not valid: it must look like Module.action.`);
