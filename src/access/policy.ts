@@ -289,3 +289,111 @@ export function collectionAccess(actor: Actor, facts: CollectionFacts): { readon
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Collection operations: where a collection's or item's content may move or be copied to.
+// Each store is its own world: content never crosses tenants, and tenant or personal
+// (tenant user) content never reaches a registry collection, where other tenants would see it.
+
+/** Where a collection sits, as the move and copy rules see it, and what the actor may do there. */
+export interface CollectionPlacement {
+  readonly kind: CollectionKind;
+  /** The tenant whose store holds it; null for the registry (shared, internal, platform users' personal). */
+  readonly tenant: string | null;
+  readonly ownerUserId: number | null;
+  readonly level: CollectionLevel;
+}
+
+/** A refused operation says whether the actor lacks a level (403) or the rules forbid it for anyone (also 403, different words). */
+export interface PlacementDecision extends Decision {
+  readonly refusal?: 'level' | 'rule';
+}
+
+const rule = (reason: string): PlacementDecision => ({ allowed: false, reason, refusal: 'rule' });
+const lacking = (reason: string): PlacementDecision => ({ allowed: false, reason, refusal: 'level' });
+
+function placementName(p: CollectionPlacement): string {
+  if (p.kind === 'personal') return p.tenant === null ? 'a platform user\'s personal collection' : 'a personal collection';
+  return `a ${p.kind} collection`;
+}
+
+/** Content of a different store: the cross-store rules shared by move and copy. */
+function acrossStores(source: CollectionPlacement, target: CollectionPlacement, verb: string): PlacementDecision | null {
+  if (source.tenant === target.tenant) return null;
+  if (source.tenant !== null && target.tenant !== null) return rule(`content never ${verb} from one tenant to another`);
+  if (source.tenant !== null) return rule(`content of ${placementName(source)} never ${verb} into ${placementName(target)}: other tenants would see it`);
+  return null;
+}
+
+/**
+ * Moves keep content inside its own store and never widen who sees it: tenant ↔ personal
+ * (same tenant), shared ↔ shared, internal ↔ internal, a platform user's personal
+ * collection → shared or internal. The actor curates both ends.
+ */
+export function decideMove(source: CollectionPlacement, target: CollectionPlacement): PlacementDecision {
+  const across = acrossStores(source, target, 'moves');
+  if (across) return across;
+  if (source.tenant !== target.tenant) return rule(`content of ${placementName(source)} does not move into a tenant; copy it instead`);
+  const sameOwner = source.ownerUserId === target.ownerUserId;
+  const pair = `${source.kind}>${target.kind}`;
+  let allowedPair: boolean;
+  switch (pair) {
+    case 'internal>shared':
+      return rule('internal content never moves into a shared collection: tenants would see it');
+    case 'shared>internal':
+      return rule('shared content moves only within shared collections; copy it into an internal one instead');
+    case 'shared>shared':
+    case 'internal>internal':
+    case 'tenant>tenant':
+      allowedPair = true;
+      break;
+    case 'tenant>personal':
+    case 'personal>tenant':
+      allowedPair = source.tenant !== null;
+      break;
+    case 'personal>shared':
+    case 'personal>internal':
+      allowedPair = source.tenant === null;
+      break;
+    case 'personal>personal':
+      if (!sameOwner) return rule('content never moves into another user\'s personal collection');
+      allowedPair = true;
+      break;
+    default:
+      allowedPair = false;
+  }
+  if (!allowedPair) return rule(`content of ${placementName(source)} does not move into ${placementName(target)}; copy it instead`);
+  if (!levelAtLeast(source.level, 'curate') || !levelAtLeast(target.level, 'curate')) return lacking('moving needs curate on both the source and the target collection');
+  return { allowed: true, reason: `${source.kind} → ${target.kind} in the same store, curated on both ends` };
+}
+
+/**
+ * Copies may go wherever the actor curates, except where the copy would widen who sees
+ * the definitions: nothing of a tenant into the registry or another tenant, nothing
+ * internal into a shared collection or a tenant. A shared dashboard copied into a tenant
+ * is fine: it runs on the viewer's own data anyway.
+ */
+export function decideCopy(source: CollectionPlacement, target: CollectionPlacement): PlacementDecision {
+  const across = acrossStores(source, target, 'is copied');
+  if (across) return across;
+  if (source.kind === 'internal' && (target.kind === 'shared' || target.tenant !== null)) {
+    return rule(`internal content is never copied into ${placementName(target)}: tenants would see it`);
+  }
+  if (source.tenant === null && target.tenant !== null && source.kind !== 'shared') {
+    return rule(`only shared content is copied into a tenant, not content of ${placementName(source)}`);
+  }
+  if (!levelAtLeast(source.level, 'view')) return lacking('copying needs view on the source');
+  if (!levelAtLeast(target.level, 'curate')) return lacking('copying needs curate on the target collection');
+  return { allowed: true, reason: `${source.kind} → ${target.kind}: the copy is seen by no one who could not see the original` };
+}
+
+/**
+ * May a dashboard at `dashboard` keep naming a saved report at `report` (same store)? Only
+ * when everyone who sees the dashboard can see the report: the same kind and owner, or a
+ * personal dashboard naming a report of its owner's wider collections.
+ */
+export function widgetReferenceHolds(dashboard: Omit<CollectionPlacement, 'level'>, report: Omit<CollectionPlacement, 'level'>): boolean {
+  if (dashboard.tenant !== report.tenant) return false;
+  if (dashboard.kind === report.kind) return dashboard.ownerUserId === report.ownerUserId;
+  return dashboard.kind === 'personal' && report.kind !== 'personal';
+}
