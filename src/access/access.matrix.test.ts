@@ -13,6 +13,7 @@ import { identityDbFor } from './context.js';
 import { identityStore } from './identity.store.js';
 import { createToken } from './tokens.js';
 import { createUser, setUserAccess } from './users.service.js';
+import { createGroup } from '../workspace/groups.service.js';
 
 type Role = 'superuser' | 'admin' | 'write' | 'view' | 'noaccess';
 /** 99999 stands for a site id that exists in no tenant. */
@@ -82,6 +83,7 @@ type Need =
   | { readonly on: 'some'; readonly role: Role }
   | { readonly on: 'superuser'; readonly siteBound?: boolean }
   | { readonly on: 'signed-in' }
+  | { readonly on: 'platform-admin' }
   | { readonly on: 'tenant-user' }
   | { readonly on: 'anyone' }
   | { readonly on: 'nobody' };
@@ -194,6 +196,23 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'DELETE /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'DELETE', url: `/api/v1/users/${t.tmpUser}` }) },
   { name: 'PUT /api/v1/users/:login/active', need: { on: 'superuser' }, request: (t) => ({ method: 'PUT', url: `/api/v1/users/${t.tmpUser}/active`, payload: { active: false } }) },
   { name: 'GET /auth/providers', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/auth/providers' }) },
+  // Workspace: groups (2 = All tenant users, 3 = the tenant group "Matrix"), collections, items.
+  { name: 'GET /api/v1/groups', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/groups' }) },
+  { name: 'POST /api/v1/groups', need: { on: 'nobody' }, request: () => ({ method: 'POST', url: '/api/v1/groups', payload: { kind: 'tenant', name: 'from-a-tenant-host' } }) },
+  { name: 'DELETE /api/v1/groups/:id', need: { on: 'nobody' }, request: () => ({ method: 'DELETE', url: '/api/v1/groups/3' }) },
+  { name: 'GET /api/v1/groups/:id/members', need: { on: 'superuser' }, request: () => ({ method: 'GET', url: '/api/v1/groups/3/members' }) },
+  { name: 'PUT /api/v1/groups/:id/members/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'PUT', url: `/api/v1/groups/3/members/${t.tmpUser}` }) },
+  { name: 'DELETE /api/v1/groups/:id/members/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'DELETE', url: `/api/v1/groups/3/members/${t.tmpUser}` }) },
+  { name: 'GET /api/v1/collections', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/collections' }) },
+  { name: 'POST /api/v1/collections', need: { on: 'signed-in' }, request: () => ({ method: 'POST', url: '/api/v1/collections', payload: { parentId: 'tenant', name: 'matrix' } }) },
+  { name: 'GET /api/v1/collections/:id (tenant)', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/collections/tenant' }) },
+  { name: 'GET /api/v1/collections/:id (internal)', need: { on: 'platform-admin' }, request: () => ({ method: 'GET', url: '/api/v1/collections/internal' }) },
+  { name: 'GET /api/v1/collections/:id/permissions', need: { on: 'platform-admin' }, request: () => ({ method: 'GET', url: '/api/v1/collections/shared/permissions' }) },
+  { name: 'PUT /api/v1/collections/:id/permissions', need: { on: 'platform-admin' }, request: () => ({ method: 'PUT', url: '/api/v1/collections/shared/permissions', payload: { groupId: 2, level: 'view' } }) },
+  { name: 'POST /api/v1/items', need: { on: 'signed-in' }, request: () => ({ method: 'POST', url: '/api/v1/items', payload: { collectionId: 'tenant', kind: 'saved_report', name: 'matrix', definition: { method: 'VisitsSummary.get', params: {}, visualization: 'number' } } }) },
+  { name: 'GET /api/v1/items/:id', need: { on: 'nobody' }, request: () => ({ method: 'GET', url: '/api/v1/items/no-such-item' }) },
+  { name: 'PATCH /api/v1/items/:id', need: { on: 'nobody' }, request: () => ({ method: 'PATCH', url: '/api/v1/items/no-such-item', payload: { name: 'x' } }) },
+  { name: 'GET /api/v1/items/:id/data', need: { on: 'nobody' }, request: () => ({ method: 'GET', url: '/api/v1/items/no-such-item/data' }) },
   { name: 'GET /api/v1/scim/tokens', need: { on: 'superuser' }, request: () => ({ method: 'GET', url: '/api/v1/scim/tokens' }) },
   { name: 'POST /api/v1/scim/tokens', need: { on: 'superuser' }, request: () => ({ method: 'POST', url: '/api/v1/scim/tokens', payload: { description: 'matrix' } }) },
   { name: 'DELETE /api/v1/scim/tokens/:id', need: { on: 'nobody' }, request: () => ({ method: 'DELETE', url: '/api/v1/scim/tokens/999999' }) },
@@ -238,6 +257,8 @@ function expectedSuccess(need: Need, actor: ActorSpec, tenant: TenantSpec, site:
       return actor.kind === 'user';
     case 'signed-in':
       return actor.kind === 'user' || actor.kind === 'platform-acting';
+    case 'platform-admin':
+      return actor.kind === 'platform-acting';
     case 'superuser':
       return role === 'superuser' && !(need.siteBound && site === 99999);
     case 'some': {
@@ -298,6 +319,8 @@ describe('cross-tenant access matrix', () => {
       if (tenant.anonymousView.length > 0) await h.asOperator(tenant.slug, (ctx) => setUserAccess(ctx, 'anonymous', 'view', [...tenant.anonymousView]));
     }
     const platformCtx = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
+    const matrixGroup = await createGroup(h.platform, platformCtx.actor, { kind: 'tenant', name: 'Matrix' });
+    if (matrixGroup.id !== 3) throw new Error(`the matrix expects its tenant group to have id 3, not ${matrixGroup.id}`);
     await createUser(platformCtx, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
     const registryDb = identityDbFor(h.platform, { kind: 'platform' });
     const ops = await identityStore.findUserByLogin(registryDb, 'ops');
@@ -348,7 +371,8 @@ describe('cross-tenant access matrix', () => {
   function assertNoLeak(response: LightMyRequestResponse, tenant: TenantSpec, label: string): void {
     for (const other of tenants) {
       if (other === tenant) continue;
-      expect(response.body.includes(`${other.prefix}-`), `${label} leaked ${other.prefix}- data: ${response.body.slice(0, 300)}`).toBe(false);
+      // A whole-word prefix: generated ids (uuids such as `...a1ac-...`) must not look like a leak.
+      expect(new RegExp(`(?<![0-9A-Za-z])${other.prefix}-`).test(response.body), `${label} leaked ${other.prefix}- data: ${response.body.slice(0, 300)}`).toBe(false);
       expect(response.body.includes(`${other.slug}.example`), `${label} leaked ${other.slug} data`).toBe(false);
     }
   }
@@ -428,7 +452,8 @@ describe('cross-tenant access matrix', () => {
             else expect(response.statusCode, `${label} should fail: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
             if (!expected && !hostOnly && roleOn(actor, tenant, site) !== 'invalid' && spec.need.on !== 'anyone' && site !== 99999) {
               // `nobody` routes name things that do not exist in the tenant: 404 is the honest answer to those allowed to ask.
-              const refusals = spec.need.on === 'nobody' ? [401, 403, 404] : [401, 403];
+              // Collections a user may not see answer exactly like missing ones (not even names leak).
+              const refusals = spec.need.on === 'nobody' || spec.need.on === 'platform-admin' ? [401, 403, 404] : [401, 403];
               expect(refusals, `${label}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
             }
             if (spec.listsSites && expected) {

@@ -49,11 +49,15 @@ export async function runReport(auth: RequestAuth, reply: FastifyReply, report: 
 /** `/api/v1/groups`, `/api/v1/collections`, `/api/v1/items`: the workspace over REST. */
 export async function workspaceRoutes(root: FastifyInstance, deps: RequestContextDeps): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const api = <T>(request: Parameters<typeof withRequestContext>[1], reply: FastifyReply, fn: (auth: RequestAuth) => Promise<T>): Promise<T> =>
-    withRequestContext(deps, request, reply, { surface: 'api', token: restToken(request) }, fn);
   const signedIn = (auth: RequestAuth): void => {
     if (auth.ctx.actor.kind === 'anonymous') throw new PluraError('unauthenticated', 'Sign in first.');
   };
+  // Workspaces belong to people: every route needs a signed-in user (or a token).
+  const api = <T>(request: Parameters<typeof withRequestContext>[1], reply: FastifyReply, fn: (auth: RequestAuth) => Promise<T>): Promise<T> =>
+    withRequestContext(deps, request, reply, { surface: 'api', token: restToken(request) }, (auth) => {
+      signedIn(auth);
+      return fn(auth);
+    });
 
   // Groups: platform admins define them; tenant super users see tenant groups and manage their own users' membership.
   app.get('/api/v1/groups', async (request, reply) =>
