@@ -397,3 +397,35 @@ export function widgetReferenceHolds(dashboard: Omit<CollectionPlacement, 'level
   if (dashboard.kind === report.kind) return dashboard.ownerUserId === report.ownerUserId;
   return dashboard.kind === 'personal' && report.kind !== 'personal';
 }
+
+// ---------------------------------------------------------------------------
+// Email subscriptions (scheduled reports). The subscriptions service loads the facts; the rules live here.
+
+export interface SubscriptionFacts {
+  /** The actor's groups (the special group of its kind included), and whether each lets members subscribe. */
+  readonly groups: readonly { readonly name: string; readonly canSubscribe: boolean }[];
+}
+
+/** May the actor schedule email reports at all? Group grants are additive: one allowing group is enough. */
+export function decideSubscribe(actor: Actor, facts: SubscriptionFacts): Decision {
+  if (actor.kind === 'system') return allow(`the console operator (${actor.name}) holds every right`);
+  if (actor.kind === 'anonymous') return deny('anonymous users cannot subscribe to reports');
+  const granting = facts.groups.find((group) => group.canSubscribe);
+  if (granting) return allow(`group "${granting.name}" allows email subscriptions`);
+  return deny(`none of the groups of ${actor.login} allows email subscriptions`);
+}
+
+/**
+ * Where an actor's reports may be mailed: its own address always; other addresses
+ * only when a super user (a platform admin for platform users) asks, since mailing
+ * data out of the tenant is a super user's call.
+ */
+export function decideSubscriptionRecipients(actor: Actor, ownEmail: string, recipients: readonly string[]): Decision {
+  const own = ownEmail.trim().toLowerCase();
+  const others = recipients.filter((address) => address.trim().toLowerCase() !== own);
+  if (others.length === 0) return allow('only the subscriber\'s own address');
+  if (actor.kind === 'system') return allow(`the console operator (${actor.name}) holds every right`);
+  if (actor.kind === 'tenant_user' && actor.superuser) return allow(`superuser of tenant ${actor.tenant}`);
+  if (actor.kind === 'platform_user' && actor.platformAdmin) return allow('platform_admin');
+  return deny(`only super users may mail reports to other addresses than their own (${others[0] ?? ''})`);
+}

@@ -470,6 +470,21 @@ export const settingDefinitions = {
   'LDAP.timeout_ms': { type: 'int', default: 5000, min: 100, max: 60000, scope: 'tenant', description: 'Connect and operation timeout.' },
   'LDAP.user_provisioning': { type: 'bool', default: true, scope: 'tenant', description: 'Create users on their first sign-in.' },
   'SCIM.enabled': { type: 'bool', default: false, scope: 'tenant', description: 'Serve SCIM 2.0 at /scim/v2 (bearer tokens: `plura scim:token`).' },
+  'Mail.smtp_host': { type: 'string', default: '', scope: 'tenant', description: 'SMTP server that sends scheduled email reports. Empty: no mail is sent (subscriptions record the error).' },
+  'Mail.smtp_port': { type: 'int', default: 587, min: 1, max: 65535, scope: 'tenant', description: 'SMTP port (587 submission with STARTTLS when offered, 465 with smtp_secure).' },
+  'Mail.smtp_secure': { type: 'bool', default: false, scope: 'tenant', description: 'Connect with TLS from the start (port 465); otherwise STARTTLS is used when the server offers it.' },
+  'Mail.smtp_user': { type: 'string', default: '', scope: 'tenant', description: 'SMTP user name (empty: no authentication).' },
+  'Mail.smtp_password': { type: 'string', default: '', scope: 'tenant', description: 'SMTP password.' },
+  'Mail.from_address': { type: 'string', default: '', scope: 'tenant', description: "Sender address (empty: noreply@ the tenant's first host, or the platform host)." },
+  'Mail.from_name': { type: 'string', default: 'Plura', scope: 'tenant', description: 'Sender name.' },
+  'Mail.subscriptions_interval_seconds': {
+    type: 'int',
+    default: 60,
+    min: 0,
+    max: 86400,
+    scope: 'platform',
+    description: 'How often the server looks for due email subscriptions (0: never; `plura subscriptions:send-due` still sends). Read at server start.',
+  },
 } as const satisfies Record<string, SettingDefinition>;
 
 export type SettingName = keyof typeof settingDefinitions;

@@ -44,6 +44,35 @@ function rootRow(id: string, kind: string, name: string, now: string): Collectio
   return { id, kind, parent_id: null, name, description: '', owner_user_id: null, archived_at: null, created_at: now, updated_at: now };
 }
 
+/** Email subscriptions beside their owners: tenant users' in the tenant store, platform users' in the registry. */
+async function createSubscriptionTable(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('subscription')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+    .addColumn('acting_tenant', 'text')
+    .addColumn('item_id', 'text', (c) => c.notNull())
+    .addColumn('recipients', 'text', (c) => c.notNull())
+    .addColumn('frequency', 'text', (c) => c.notNull())
+    .addColumn('hour', 'integer', (c) => c.notNull())
+    .addColumn('weekday', 'integer')
+    .addColumn('month_day', 'integer')
+    .addColumn('timezone', 'text', (c) => c.notNull())
+    .addColumn('id_site', 'text')
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('date', 'text', (c) => c.notNull())
+    .addColumn('format', 'text', (c) => c.notNull())
+    .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+    .addColumn('next_run_at', 'text', (c) => c.notNull())
+    .addColumn('last_sent_at', 'text')
+    .addColumn('last_error', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('subscription_due').on('subscription').columns(['enabled', 'next_run_at']).execute();
+  await db.schema.createIndex('subscription_user').on('subscription').column('user_id').execute();
+}
+
 /** Registry migrations of the workspace capability. */
 export const workspaceRegistryMigrations: readonly Migration[] = [
   {
@@ -85,6 +114,12 @@ export const workspaceRegistryMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    name: '2026-11-24-13-subscriptions',
+    async up(db) {
+      await createSubscriptionTable(db);
+    },
+  },
 ];
 
 /** Tenant-store migrations of the workspace capability: the tenant collection exists from the start. */
@@ -99,6 +134,12 @@ export const workspaceTenantMigrations: readonly Migration[] = [
         .addColumn('attributes', 'text', (c) => c.notNull())
         .execute();
       await (db as Kysely<{ collection: CollectionTable }>).insertInto('collection').values(rootRow(TENANT_ROOT, 'tenant', 'Our analytics', new Date().toISOString())).execute();
+    },
+  },
+  {
+    name: '2026-11-24-13-subscriptions',
+    async up(db) {
+      await createSubscriptionTable(db);
     },
   },
 ];

@@ -72,12 +72,48 @@ export interface UserAttributesTable {
   attributes: string;
 }
 
+/**
+ * A scheduled email report of one user (tenant store for tenant users, registry for
+ * platform users). `next_run_at` is the claim: a run owns a due row only if its
+ * conditional UPDATE moved it on, so each period is sent once across processes.
+ */
+export interface SubscriptionTable {
+  id: string;
+  user_id: number;
+  /** Registry rows: the tenant a platform admin subscribed in (its data is reported); null otherwise. */
+  acting_tenant: string | null;
+  item_id: string;
+  /** JSON array of addresses. */
+  recipients: string;
+  /** `daily`, `weekly` or `monthly`. */
+  frequency: string;
+  hour: number;
+  /** ISO weekday 1 (Monday) to 7 (Sunday), weekly only. */
+  weekday: number | null;
+  /** 1 to 31 (the month's last day when shorter), monthly only. */
+  month_day: number | null;
+  /** The site's or tenant's time zone the schedule was computed in. */
+  timezone: string;
+  id_site: string | null;
+  period: string;
+  date: string;
+  /** `html_csv`, `html` or `csv`. */
+  format: string;
+  enabled: number;
+  next_run_at: string;
+  last_sent_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** Workspace tables of the registry. */
 export interface WorkspaceRegistryTables {
   user_group: UserGroupTable;
   collection: CollectionTable;
   collection_permission: CollectionPermissionTable;
   workspace_item: WorkspaceItemTable;
+  subscription: SubscriptionTable;
 }
 
 /** Workspace tables of every tenant store. */
@@ -85,4 +121,5 @@ export interface WorkspaceTenantTables {
   collection: CollectionTable;
   workspace_item: WorkspaceItemTable;
   user_attributes: UserAttributesTable;
+  subscription: SubscriptionTable;
 }
