@@ -5,6 +5,7 @@ import { PluraError } from '../core/errors.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { withRequestContext, type RequestAuth, type RequestContextDeps } from '../http/request-context.js';
 import { actorForUser } from './actors.js';
+import { effectiveAttributeValues } from '../workspace/attributes.js';
 import { bruteForceRule, listBlockedIps, unblockIp } from './brute-force.js';
 import { identityDbFor, settingsFor, type ActContext } from './context.js';
 import { identityStore } from './identity.store.js';
@@ -72,8 +73,8 @@ export async function accessRoutes(root: FastifyInstance, deps: RequestContextDe
         kind: 'tenant_user',
         user: user ? presentUser(user) : null,
         tenant: actor.tenant,
-        // Attributes a user inherits from its tenant (row-level filters use them); `@tenant.slug` always.
-        attributes: auth.ctx.scope.kind === 'tenant' ? { ...auth.ctx.scope.tenant.attributes, '@tenant.slug': auth.ctx.scope.tenant.slug } : {},
+        // Effective attributes (the tenant's, then the user's overrides; `@tenant.slug` always): row-level filters use them.
+        attributes: await effectiveAttributeValues(auth.ctx, actor.userId),
         superuser: actor.superuser,
         sites: [...actor.sites.entries()].map(([site, grant]) => ({ site, role: grant.role, capabilities: [...grant.capabilities] })),
         csrfToken: auth.csrfToken,

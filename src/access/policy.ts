@@ -429,3 +429,71 @@ export function decideSubscriptionRecipients(actor: Actor, ownEmail: string, rec
   if (actor.kind === 'platform_user' && actor.platformAdmin) return allow('platform_admin');
   return deny(`only super users may mail reports to other addresses than their own (${others[0] ?? ''})`);
 }
+
+// ---------------------------------------------------------------------------
+// Row-level data policies, sensitive segments and signed embedding. The data-policy
+// and embed services load the facts; the rules live here.
+
+/**
+ * Whose reports the data policies of its groups restrict. Tenant users, super users
+ * included (a policy is about which data, not about roles), and anonymous or embed
+ * viewers (they see a tenant's data too); platform users acting in a tenant (always
+ * audited) and the console operator are not restricted.
+ */
+export function decideDataPolicy(actor: Actor): Decision {
+  switch (actor.kind) {
+    case 'tenant_user':
+      return allow(`${actor.login} is a user of tenant ${actor.tenant}: the data policies of its groups apply${actor.superuser ? ' (super users too)' : ''}`);
+    case 'anonymous':
+      return allow('anonymous and embed viewers see a tenant\'s data through the data policies that apply to every tenant user');
+    case 'platform_user':
+      return deny('platform users acting in a tenant are not restricted by tenant data policies');
+    case 'system':
+      return deny(`the console operator (${actor.name}) is not restricted by data policies`);
+  }
+}
+
+/** Segment dimensions that single out a person: filtering by them reveals what they hide, so they need view_sensitive_data. */
+export const sensitiveSegmentDimensions: readonly string[] = ['userId', 'visitorId'];
+
+/** What an embed request asks for, as the embed service found it. */
+export interface EmbedFacts {
+  /** `[Embedding] enabled`, and a secret long enough to verify tokens with. */
+  readonly enabled: boolean;
+  /** The tenant whose host serves the request. */
+  readonly hostTenant: string;
+  /** The tenant the (verified) token names in its `@tenant` claim. */
+  readonly tokenTenant: string;
+  /** Where the dashboard lives: a shared collection (registry) or a tenant's own collection tree. */
+  readonly collectionKind: CollectionKind;
+  /** The tenant of a tenant collection; null for registry collections. */
+  readonly collectionTenant: string | null;
+}
+
+/**
+ * May this dashboard be embedded for this tenant? Only dashboards of shared
+ * collections (offered to every tenant) or of the tenant's own collection; never a
+ * personal or internal one, never another tenant's, never for a token of another tenant.
+ */
+export function decideEmbed(facts: EmbedFacts): Decision {
+  if (!facts.enabled) return deny('embedding is not enabled on this platform');
+  if (facts.tokenTenant !== facts.hostTenant) return deny(`the token is for tenant ${facts.tokenTenant}, not ${facts.hostTenant}`);
+  if (facts.collectionKind === 'shared') return allow('a dashboard of a shared collection, shown with the tenant\'s own data');
+  if (facts.collectionKind === 'tenant' && facts.collectionTenant === facts.hostTenant) return allow(`a dashboard of tenant ${facts.hostTenant}'s own collection`);
+  return deny(`a dashboard of a ${facts.collectionKind} collection cannot be embedded`);
+}
+
+/**
+ * The actor an embed view runs as: read-only (Matomo's anonymous rights: view_reports
+ * only, never sensitive data) on the sites the dashboard uses, and when the token
+ * names a user, only on those of them that user may view. The hard tenant rule of
+ * `decide` still holds: it is an actor of `tenant` only.
+ */
+export function embedViewerActor(tenant: string, siteIds: readonly number[], user: Actor | null): AnonymousActor {
+  const sites = new Map<number, SiteGrant>();
+  for (const siteId of siteIds) {
+    if (user && !decide(user, 'view_reports', { kind: 'site', tenant, siteId }).allowed) continue;
+    sites.set(siteId, { role: 'view', capabilities: new Set() });
+  }
+  return { kind: 'anonymous', tenant, sites };
+}

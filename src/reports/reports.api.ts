@@ -11,7 +11,8 @@ import { recordsOf, type ArchiveScope } from './archiver.js';
 import type { NumericRecord, ReportRow, ReportTable } from './datatable.js';
 import type { Records } from './day-builder.js';
 import { resolvePeriods, type Period } from './periods.js';
-import { parseSegment, segmentFor, type Segment } from './segments.js';
+import { segmentFor, type Segment } from './segments.js';
+import { effectiveSegment } from '../workspace/data-policy.js';
 import { customDimensionScope } from './management.api.js';
 import { percentFormatter, renderTable, type TableShape } from './table-output.js';
 
@@ -94,8 +95,8 @@ async function forEachSiteAndPeriod(call: MatomoCall, names: readonly string[], 
   const dateParam = params.get('date');
   if (!periodParam) throw new PluraError('invalid_input', "Please specify a value for 'period'.");
   if (!dateParam) throw new PluraError('invalid_input', "Please specify a value for 'date'.");
-  const segmentParam = params.get('segment');
-  const segment = segmentParam && segmentParam.trim() !== '' ? parseSegment(segmentParam) : null;
+  // The request's segment with the caller's data policy ANDed in (row-level filters): request parameters never widen it.
+  const segment = await effectiveSegment(ctx, params.get('segment'), sites.map((site) => site.id));
   const request: ReportRequest = { ctx, tenant, store, params, segment };
   // Reports include every hit acknowledged so far.
   await ctx.platform.tracking.drain(tenant);

@@ -179,3 +179,48 @@ export function segmentUsesActions(segment: Segment): boolean {
 export function segmentFor(name: string, value: string | number): string {
   return `${name}==${encodeURIComponent(String(value))}`;
 }
+
+// ---------------------------------------------------------------------------
+// Combinators (row-level data policies): segments are joined as parsed conditions,
+// never as text, so a value can never turn into a delimiter of the other segment.
+
+/** A definition for conditions, values URL-encoded: it parses back to exactly these conditions. */
+export function formatSegment(and: readonly (readonly SegmentCondition[])[]): string {
+  return and.map((or) => or.map((c) => `${c.name}${c.operator}${encodeURIComponent(c.value)}`).join(',')).join(';');
+}
+
+const conditionKey = (c: SegmentCondition): string => `${c.name}\u0000${c.operator}\u0000${c.value}`;
+
+function normalised(and: readonly (readonly SegmentCondition[])[]): Segment {
+  const clauses = new Map<string, SegmentCondition[]>();
+  for (const or of and) {
+    const unique = [...new Map(or.map((c) => [conditionKey(c), c])).values()];
+    unique.sort((a, b) => (conditionKey(a) < conditionKey(b) ? -1 : 1));
+    clauses.set(unique.map(conditionKey).join('\u0001'), unique);
+  }
+  const list = [...clauses.values()];
+  return { definition: formatSegment(list), and: list };
+}
+
+/** Both segments at once (AND). */
+export function andSegments(a: Segment, b: Segment): Segment {
+  return normalised([...a.and, ...b.and]);
+}
+
+/**
+ * Any of the segments (OR), in Matomo's grammar where `,` (OR) binds tighter than `;`
+ * (AND): by distribution, (A1;A2) OR (B1;B2) = (A1,B1);(A1,B2);(A2,B1);(A2,B2).
+ * Refuses a result of more than `maxClauses` AND-blocks rather than building it.
+ */
+export function orSegments(segments: readonly Segment[], maxClauses = 256): Segment {
+  const [first, ...rest] = segments;
+  if (!first) throw new TypeError('orSegments needs at least one segment.');
+  let clauses: (readonly SegmentCondition[])[] = [...first.and];
+  for (const segment of rest) {
+    if (clauses.length * segment.and.length > maxClauses) {
+      throw new PluraError('invalid_input', `The combined segment would need more than ${maxClauses} AND-blocks; simplify the segments.`);
+    }
+    clauses = clauses.flatMap((left) => segment.and.map((right) => [...left, ...right]));
+  }
+  return normalised(clauses);
+}

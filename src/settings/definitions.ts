@@ -470,6 +470,8 @@ export const settingDefinitions = {
   'LDAP.timeout_ms': { type: 'int', default: 5000, min: 100, max: 60000, scope: 'tenant', description: 'Connect and operation timeout.' },
   'LDAP.user_provisioning': { type: 'bool', default: true, scope: 'tenant', description: 'Create users on their first sign-in.' },
   'SCIM.enabled': { type: 'bool', default: false, scope: 'tenant', description: 'Serve SCIM 2.0 at /scim/v2 (bearer tokens: `plura scim:token`).' },
+  'Embedding.enabled': { type: 'bool', default: false, scope: 'platform', description: 'Serve signed dashboard embeds at /embed/dashboard/<id>?token=<JWT> (HS256 with [Embedding] secret).' },
+  'Embedding.secret': { type: 'string', default: '', scope: 'platform', description: 'Shared secret (at least 32 characters) that signs embed tokens (HS256); the embedding application keeps it server-side.' },
   'Mail.smtp_host': { type: 'string', default: '', scope: 'tenant', description: 'SMTP server that sends scheduled email reports. Empty: no mail is sent (subscriptions record the error).' },
   'Mail.smtp_port': { type: 'int', default: 587, min: 1, max: 65535, scope: 'tenant', description: 'SMTP port (587 submission with STARTTLS when offered, 465 with smtp_secure).' },
   'Mail.smtp_secure': { type: 'bool', default: false, scope: 'tenant', description: 'Connect with TLS from the start (port 465); otherwise STARTTLS is used when the server offers it.' },

@@ -7,7 +7,7 @@ import { requireSiteId } from '../matomo-api/method.js';
 import type { MatomoValue } from '../matomo-api/render.js';
 import { visitsMatchingSegment } from '../reports/day-builder.js';
 import { dayRange, resolvePeriods } from '../reports/periods.js';
-import { parseSegment } from '../reports/segments.js';
+import { effectiveSegment } from '../workspace/data-policy.js';
 
 /** Visits a segmented Live request looks through at most. */
 const MAX_SEGMENT_SCAN = 100_000;
@@ -34,6 +34,25 @@ export const liveApi: MatomoModule = {
     // Matomo: 1 to 2880 minutes.
     if (minutes < 1 || minutes > 2880) throw new PluraError('invalid_input', 'lastMinutes must be between 1 and 2880.');
     const since = Math.floor(Date.now() / 1000) - minutes * 60;
+    // Counters respect the segment and the caller's data policy like every other read.
+    const segment = await effectiveSegment(ctx, params.get('segment'), [siteId]);
+    if (segment) {
+      const site = await store.db.selectFrom('site').select('timezone').where('id', '=', siteId).executeTakeFirst();
+      const counted = { visits: 0, actions: 0, converted: 0, visitors: new Set<string>() };
+      for (let offset = 0; offset < MAX_SEGMENT_SCAN; offset += 1000) {
+        const candidates = await store.db.selectFrom('visit').select(['id', 'visitor_id', 'actions', 'goals_converted']).where('site_id', '=', siteId).where('last_action_at', '>=', since).orderBy('id').limit(1000).offset(offset).execute();
+        const matching = await visitsMatchingSegment(store.db, site?.timezone ?? 'UTC', segment, candidates.map((v) => v.id));
+        for (const visit of candidates) {
+          if (!matching.has(visit.id)) continue;
+          counted.visits += 1;
+          counted.actions += visit.actions;
+          counted.visitors.add(visit.visitor_id);
+          if (visit.goals_converted > 0) counted.converted += 1;
+        }
+        if (candidates.length < 1000) break;
+      }
+      return [{ visits: counted.visits, actions: counted.actions, visitors: counted.visitors.size, visitsConverted: counted.converted }];
+    }
     const row = await store.db
       .selectFrom('visit')
       .select((eb) => [
@@ -72,11 +91,11 @@ export const liveApi: MatomoModule = {
     const offset = Math.max(0, params.getInt('filter_offset') ?? 0);
     const wanted = limit < 0 ? 100_000 : limit;
     const ordered = query.orderBy('last_action_at', 'desc').orderBy('id', 'desc');
-    const segmentParam = params.get('segment');
+    // The request's segment with the caller's data policy ANDed in (row-level filters).
+    const segment = await effectiveSegment(ctx, params.get('segment'), [siteId]);
     let visits: Awaited<ReturnType<typeof ordered.execute>>;
-    if (segmentParam && segmentParam.trim() !== '') {
+    if (segment) {
       // Visits are matched as archives match them, page by page until enough are found.
-      const segment = parseSegment(segmentParam);
       visits = [];
       let skipped = 0;
       const page = Math.max(100, (wanted + offset) * 2);
@@ -113,8 +132,9 @@ export const liveApi: MatomoModule = {
       return {
         idSite: siteId,
         idVisit: visit.id,
+        // The visitor id singles out a person as well (with a user id it is derived from it).
         visitIp: sensitive ? visit.ip : null,
-        visitorId: visit.visitor_id,
+        visitorId: sensitive ? visit.visitor_id : null,
         userId: sensitive ? visit.user_id : null,
         visitorType: visit.visit_number > 1 ? 'returning' : 'new',
         visitCount: visit.visit_number,
