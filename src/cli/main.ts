@@ -14,6 +14,7 @@ import { registerTrackingCommands } from './tracking.commands.js';
 import { registerReportsCommands } from './reports.commands.js';
 import { registerSsoCommands } from './sso.commands.js';
 import { registerWorkspaceCommands } from './workspace.commands.js';
+import { registerSubscriptionsCommands } from './subscriptions.commands.js';
 import { registerCollectionsCommands } from './collections.commands.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
@@ -370,6 +371,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
   registerReportsCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerSsoCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerWorkspaceCommands(program, { io, withPlatform, tenantOptions, formatOption });
+  registerSubscriptionsCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerCollectionsCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;

@@ -14,6 +14,7 @@ import { accessRoutes } from '../access/access.routes.js';
 import { authRoutes } from '../access/auth.routes.js';
 import { ssoRoutes } from '../sso/sso.routes.js';
 import { workspaceRoutes } from '../workspace/workspace.routes.js';
+import { subscriptionRoutes } from '../workspace/subscriptions.routes.js';
 import { policyRoutes } from '../workspace/policy.routes.js';
 import { collectionOpsRoutes } from '../workspace/collections-ops.routes.js';
 import { ApiRateLimiter } from '../access/rate-limit.js';
@@ -117,6 +118,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       await auditRoutes(scoped, deps);
       await matomoApiRoutes(scoped, deps);
       await workspaceRoutes(scoped, deps);
+      await subscriptionRoutes(scoped, deps);
       await policyRoutes(scoped, deps);
       await collectionOpsRoutes(scoped, deps);
     });

@@ -1,4 +1,5 @@
 import { ArchiveScheduler } from '../reports/archive-runner.js';
+import { startSubscriptionScheduler } from '../workspace/subscriptions.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createDemoTenantOnFirstStart, openPlatform, type Platform } from '../platform/platform.js';
@@ -31,6 +32,8 @@ export async function startServer(options: {
     await resolver.refresh();
     resolver.start(platform.settings.get('General.registry_poll_interval_ms'));
     const app = await buildApp({ platform, resolver, logger: options.logger });
+    // Scheduled email reports (Mail.subscriptions_interval_seconds), started before listening: closing the app stops them.
+    startSubscriptionScheduler(platform, app, (message) => options.logger && options.logger.warn(message));
     const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
     // Each tenant's reports are archived on its own cadence (General.archiving_interval_seconds).
     const scheduler = new ArchiveScheduler(platform, { log: (message) => options.logger && options.logger.warn(message) });

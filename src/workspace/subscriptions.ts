@@ -597,7 +597,8 @@ type InPlace = (row: SubscriptionRow, fn: (place: Place) => Promise<Outcome>) =>
 async function currentTimezone(platform: Platform, place: Place, row: SubscriptionRow): Promise<string> {
   try {
     const { ctx } = await subscriberContext(platform, place, row);
-    return await scheduleTimezone(platform, place.scope, ctx.actor, row.id_site ?? undefined);
+    const item = row.id_site === null ? await requireItem(ctx, row.item_id, 'view') : null;
+    return await scheduleTimezone(platform, place.scope, ctx.actor, row.id_site ?? (item ? savedReportSite(presentItem(item.row).definition) : undefined));
   } catch (error) {
     if (isPluraError(error)) return row.timezone;
     throw error;
