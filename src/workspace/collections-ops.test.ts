@@ -265,6 +265,11 @@ describe('collection operations: rename, move, copy, archive, delete, explain', 
         // What was archived before the collection stays archived.
         expect((await ok<{ items: ItemBody[] }>(call(ann, 'GET', `/api/v1/collections/${child.id}/items`))).items.map((i) => i.name)).toEqual(['Kept']);
         await ok(call(ann, 'POST', `/api/v1/collections/${top.id}/archive`));
+        // A copy of an archived collection is live, with what was archived along with it, and without what was archived before.
+        const revived = await ok<CollectionBody>(call(ann, 'POST', `/api/v1/collections/${top.id}/copy`, { parentId: 'tenant' }), 201);
+        expect(revived).toMatchObject({ archived: false, name: 'Season (copy)' });
+        const revivedChild = (await ok<{ children: { id: string }[] }>(call(ann, 'GET', `/api/v1/collections/${revived.id}`))).children[0]?.id ?? '';
+        expect((await ok<{ items: ItemBody[] }>(call(ann, 'GET', `/api/v1/collections/${revivedChild}/items?archived=true`))).items.map((i) => [i.name, i.archived])).toEqual([['Kept', false]]);
         await ok(call(ann, 'DELETE', `/api/v1/collections/${top.id}`), 204);
         for (const url of [`/api/v1/collections/${top.id}`, `/api/v1/collections/${child.id}`, `/api/v1/items/${early.id}`, `/api/v1/items/${kept.id}`]) expect((await call(ann, 'GET', url)).statusCode).toBe(404);
         const actions = await auditActions(slug);
@@ -381,6 +386,18 @@ describe('collection operations: rename, move, copy, archive, delete, explain', 
       expect(detail.items.map((i) => i.name)).toEqual(['Public report']);
       expect(JSON.stringify(detail)).not.toContain('Secret');
     });
+  });
+
+  it('answers bad input and anonymous callers with clear 4xx errors, never a 500', async () => {
+    const anonymous = await h.app.inject({ method: 'POST', url: '/api/v1/collections/tenant/archive', headers: { host: 'acme.test' } });
+    expect(anonymous.statusCode).toBe(401);
+    await refused(call('acme-ann', 'POST', '/api/v1/collections/tenant/move', {}), 400);
+    await refused(call('acme-ann', 'POST', `/api/v1/items/${'x'.repeat(65)}/copy`, { collectionId: 'tenant' }), 400);
+    await refused(call('acme-ann', 'PATCH', '/api/v1/collections/tenant', { name: 'x'.repeat(201) }), 400);
+    await refused(call('acme-ann', 'GET', '/api/v1/collections/tenant/explain?user=nobody'), 403);
+    await refused(call('acme-root', 'GET', '/api/v1/collections/tenant/explain?user=nobody'), 404);
+    for (const verb of ['archive', 'unarchive', 'move', 'copy']) await refused(call('acme-ann', 'POST', `/api/v1/items/no-such-item/${verb}`, verb === 'move' || verb === 'copy' ? { collectionId: 'tenant' } : undefined), 404);
+    await refused(call('acme-ann', 'DELETE', '/api/v1/items/no-such-item'), 404);
   });
 
   describe('explain', () => {

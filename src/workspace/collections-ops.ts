@@ -358,8 +358,9 @@ export async function copyCollection(ctx: ActContext, id: string, input: { paren
   if (source.where === target.where && (await ancestry(target.db, target.row)).includes(source.row.id)) {
     throw new PluraError('invalid_input', `"${source.row.name}" cannot be copied into itself or one of its own collections.`);
   }
-  // Archived parts are left behind; hidden parts (registry permissions) too.
-  const tree = (await visiblePart(ctx, source, await subtreeOf(source.db, source.row))).filter((row) => row === source.row || row.archived_at === null);
+  // Archived parts are left behind (unless archived with the copied collection itself); hidden parts (registry permissions) too.
+  const leftBehind = (stamp: string | null): boolean => stamp !== null && stamp !== source.row.archived_at;
+  const tree = (await visiblePart(ctx, source, await subtreeOf(source.db, source.row))).filter((row) => row === source.row || !leftBehind(row.archived_at));
   const kept = new Set([source.row.id]);
   const collections = tree.filter((row) => {
     if (row === source.row) return true;
@@ -367,7 +368,7 @@ export async function copyCollection(ctx: ActContext, id: string, input: { paren
     kept.add(row.id);
     return true;
   });
-  const items = (await itemsIn(source.db, collections.map((row) => row.id))).filter((item) => item.archived_at === null);
+  const items = (await itemsIn(source.db, collections.map((row) => row.id))).filter((item) => !leftBehind(item.archived_at));
   const collectionIds = new Map(collections.map((row) => [row.id, randomUUID()]));
   const itemIds = new Map(items.map((item) => [item.id, randomUUID()]));
   const definitions = new Map<string, string>();
