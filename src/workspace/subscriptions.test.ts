@@ -344,6 +344,31 @@ describe('scheduled email reports', () => {
     expect(String(inbox[2]?.mail.html)).not.toContain('<table>');
   });
 
+  it("the subscriber's row-level data policy applies to what is mailed, exactly as to its Matomo API calls", async () => {
+    const scoped = await ok<{ id: number }>(call('ops', 'POST', '/api/v1/groups', { kind: 'tenant', name: 'Private pages only' }), 201);
+    await ok(call('ops', 'PUT', `/api/v1/groups/${scoped.id}/policy`, { template: 'pageUrl=@private' }));
+    expect((await call('acme-root', 'PUT', `/api/v1/groups/${scoped.id}/members/acme-ann`)).statusCode).toBe(204);
+    try {
+      const annSub = await subscribe('acme-ann', { itemId: reportId, period: 'day', date: 'today' });
+      const rootSub = await subscribe('acme-root', { itemId: reportId, period: 'day', date: 'today' });
+      await ok(call('acme-ann', 'POST', `/api/v1/subscriptions/${annSub.id}/send`));
+      await ok(call('acme-root', 'POST', `/api/v1/subscriptions/${rootSub.id}/send`));
+      const query = 'method=Actions.getPageTitles&idSite=1&period=day&date=today&flat=1&format=csv&convertToUnicode=0';
+      const [annMail] = mailTo('acme-ann@acme.example');
+      const [rootMail] = mailTo('acme-root@acme.example');
+      if (!annMail || !rootMail) throw new Error('missing mail');
+      expect(csvOf(annMail.mail)).toBe(await matomoApi('acme-ann', query));
+      expect(csvOf(annMail.mail)).toContain('acme-private-page');
+      expect(csvOf(annMail.mail)).not.toContain('pricing');
+      expect(String(annMail.mail.html)).not.toContain('pricing');
+      // The super user is in no group with a policy: it sees every row.
+      expect(csvOf(rootMail.mail)).toBe(await matomoApi('acme-root', query));
+      expect(csvOf(rootMail.mail)).toContain('pricing');
+    } finally {
+      expect((await call('acme-root', 'DELETE', `/api/v1/groups/${scoped.id}/members/acme-ann`)).statusCode).toBe(204);
+    }
+  });
+
   it("a shared dashboard: each tenant's subscriber gets its own tenant's data only, on a SQLite and a PostgreSQL tenant", async () => {
     const groups = await ok<{ groups: { id: number; name: string }[] }>(call('ops', 'GET', '/api/v1/groups'));
     const allTenant = groups.groups.find((group) => group.name === 'All tenant users');
