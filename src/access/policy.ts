@@ -497,3 +497,49 @@ export function embedViewerActor(tenant: string, siteIds: readonly number[], use
   }
   return { kind: 'anonymous', tenant, sites };
 }
+
+// ---------------------------------------------------------------------------
+// Tenant strategy. The platform runs `multi-tenant` (tenants with their own users, shared
+// and tenant collections) or `single-tenant` (platform users only). The strategy is a fact
+// the caller loads from the registry; these rules only read it.
+
+export const tenantStrategies = ['single-tenant', 'multi-tenant'] as const;
+export type TenantStrategy = (typeof tenantStrategies)[number];
+
+export function isTenantStrategy(value: string): value is TenantStrategy {
+  return (tenantStrategies as readonly string[]).includes(value);
+}
+
+/**
+ * Shared and tenant collections exist for tenants: while the platform is single-tenant
+ * they are hidden from every user (listing and access refuse, names included) and come
+ * back unchanged when it is multi-tenant again. The console operator still reaches them
+ * (exports, backups).
+ */
+export function collectionShownUnderStrategy(actor: Actor, kind: CollectionKind, strategy: TenantStrategy): Decision {
+  if (strategy === 'multi-tenant' || (kind !== 'shared' && kind !== 'tenant')) return allow(`${kind} collections are shown under the ${strategy} strategy`);
+  if (actor.kind === 'system') return allow(`the console operator (${actor.name}) sees hidden collections`);
+  return deny(`${kind} collections are hidden while the platform runs single-tenant`);
+}
+
+/** A move of one user between the platform (`null`) and a tenant (its slug). */
+export interface UserMoveFacts {
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly strategy: TenantStrategy;
+}
+
+/**
+ * May `actor` move a user from `from` to `to`? Platform admins only; a tenant user never
+ * goes from one tenant to another (it belongs to one tenant), and nobody is assigned to a
+ * tenant while the platform is single-tenant. `refusal` tells who-may (403) from
+ * what-may (400).
+ */
+export function decideUserMove(actor: Actor, move: UserMoveFacts): Decision & { readonly refusal?: 'actor' | 'rule' } {
+  const platformAdmin = actor.kind === 'system' || (actor.kind === 'platform_user' && actor.platformAdmin);
+  if (!platformAdmin) return { allowed: false, reason: 'only platform admins move users between the platform and tenants', refusal: 'actor' };
+  if (move.from === move.to) return { allowed: false, reason: move.from === null ? 'the user is a platform user already' : `the user belongs to tenant ${move.from} already`, refusal: 'rule' };
+  if (move.from !== null && move.to !== null) return { allowed: false, reason: `a tenant user never moves from one tenant to another (${move.from} → ${move.to})`, refusal: 'rule' };
+  if (move.to !== null && move.strategy === 'single-tenant') return { allowed: false, reason: 'the platform runs single-tenant: switch it to multi-tenant before assigning users to tenants', refusal: 'rule' };
+  return allow(move.to === null ? `a platform admin moves a user of tenant ${move.from ?? ''} to the platform` : `a platform admin assigns a platform user to tenant ${move.to}`);
+}

@@ -16,6 +16,8 @@ import { registerSsoCommands } from './sso.commands.js';
 import { registerWorkspaceCommands } from './workspace.commands.js';
 import { registerSubscriptionsCommands } from './subscriptions.commands.js';
 import { registerCollectionsCommands } from './collections.commands.js';
+import { registerTenancyCommands } from './tenancy.commands.js';
+import { activateTenant, deactivateTenant } from '../tenancy/deactivation.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
 import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
@@ -220,19 +222,34 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
       }),
   );
 
-  for (const [name, status, verb] of [
-    ['tenant:deactivate', 'deactivated', 'Deactivated'],
-    ['tenant:activate', 'active', 'Activated'],
-  ] as const) {
-    tenantOptions(program.command(`${name} [tenant]`).description(`${verb.toLowerCase().replace(/d$/, '')} a tenant: every surface ${status === 'active' ? 'serves it again' : 'refuses it (403)'}`)).action(
-      (positional: string | undefined, options: { tenant?: string; matomoDomain?: string }) =>
-        withPlatform(async (platform) => {
-          const tenant = await platform.tenants.setStatus(tenantArgument(positional, options), status);
-          await recordPlatformAudit(platform, cliActor, status === 'active' ? 'tenant.activated' : 'tenant.deactivated', tenant.slug);
-          io.out(`${verb} tenant ${tenant.slug}.`);
-        }),
-    );
-  }
+  tenantOptions(
+    program
+      .command('tenant:deactivate [tenant]')
+      .description('deactivate a tenant: its hosts refuse every request (tracking too), all its users are deactivated (sessions end, tokens refused); no data is deleted')
+      .addOption(formatOption()),
+  ).action((positional: string | undefined, options: { tenant?: string; matomoDomain?: string; format: Format }) =>
+    withPlatform(async (platform) => {
+      const result = await deactivateTenant(platform, cliActor, tenantArgument(positional, options));
+      if (options.format === 'json') return io.out(JSON.stringify({ slug: result.tenant.slug, status: result.tenant.status, changed: result.changed, usersDeactivated: result.deactivated }, null, 2));
+      io.out(result.changed ? `Deactivated tenant ${result.tenant.slug}.` : `Tenant ${result.tenant.slug} was deactivated already.`);
+      if (result.deactivated.length > 0) io.out(`Deactivated its users (sessions ended, tokens refused): ${result.deactivated.join(', ')}.`);
+    }),
+  );
+
+  tenantOptions(
+    program
+      .command('tenant:activate [tenant]')
+      .description('activate a tenant again: its hosts serve it and exactly the users its deactivation deactivated are active again (tokens work again)')
+      .addOption(formatOption()),
+  ).action((positional: string | undefined, options: { tenant?: string; matomoDomain?: string; format: Format }) =>
+    withPlatform(async (platform) => {
+      const result = await activateTenant(platform, cliActor, tenantArgument(positional, options));
+      if (options.format === 'json') return io.out(JSON.stringify({ slug: result.tenant.slug, status: result.tenant.status, changed: result.changed, usersReactivated: result.reactivated, stillDeactivated: result.stillDeactivated }, null, 2));
+      io.out(result.changed ? `Activated tenant ${result.tenant.slug}.` : `Tenant ${result.tenant.slug} was active already.`);
+      if (result.reactivated.length > 0) io.out(`Active again (tokens work again): ${result.reactivated.join(', ')}.`);
+      if (result.stillDeactivated.length > 0) io.out(`Still deactivated (by an admin, or by the single-tenant strategy): ${result.stillDeactivated.join(', ')}.`);
+    }),
+  );
 
   tenantOptions(
     program.command('tenant:delete [tenant]').description('delete a tenant and all its data').option('--force', 'confirm the deletion'),
@@ -373,6 +390,7 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
   registerWorkspaceCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerSubscriptionsCommands(program, { io, withPlatform, tenantOptions, formatOption });
   registerCollectionsCommands(program, { io, withPlatform, tenantOptions, formatOption });
+  registerTenancyCommands(program, { io, withPlatform, tenantOptions, formatOption });
 
   return program;
 }

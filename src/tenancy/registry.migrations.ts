@@ -45,4 +45,12 @@ export const registryMigrations: readonly Migration[] = [
   ...auditMigrations,
   ...ssoMigrations,
   ...workspaceRegistryMigrations,
+  {
+    // The tenant strategy lives in the registry: switching deactivates or restores users.
+    name: '2026-11-24-14-tenancy-strategy',
+    async up(db) {
+      await db.schema.alterTable('registry_state').addColumn('strategy', 'text', (c) => c.notNull().defaultTo('multi-tenant')).execute();
+      await db.schema.alterTable('registry_state').addColumn('strategy_changed_at', 'text').execute();
+    },
+  },
 ];

@@ -7,6 +7,7 @@ import type { TenantStorage } from '../storage/tenant-stores.js';
 import { registryMigrations } from './registry.migrations.js';
 import type { RegistryDatabase, TenantTable } from './registry.tables.js';
 import type { Tenant, TenantStatus } from './tenant.js';
+import { isTenantStrategy, type TenantStrategy } from '../access/policy.js';
 
 /** Schema that holds the registry on PostgreSQL; tenant roles get no privilege on it. */
 export const REGISTRY_PG_SCHEMA = 'plura_registry';
@@ -109,6 +110,23 @@ export class RegistryStore {
       .where('demo_created', '=', 0)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The platform's tenant strategy and when it last changed. */
+  async strategy(): Promise<{ strategy: TenantStrategy; changedAt: string | null }> {
+    const row = await this.db.selectFrom('registry_state').select(['strategy', 'strategy_changed_at']).where('id', '=', 1).executeTakeFirstOrThrow();
+    return { strategy: isTenantStrategy(row.strategy) ? row.strategy : 'multi-tenant', changedAt: row.strategy_changed_at };
+  }
+
+  /** Records the strategy (bumping the generation, so other nodes notice); returns the one it replaced. */
+  async setStrategy(strategy: TenantStrategy, now = new Date().toISOString()): Promise<TenantStrategy> {
+    return this.write(async (trx) => {
+      const row = await trx.selectFrom('registry_state').select('strategy').where('id', '=', 1).executeTakeFirstOrThrow();
+      if (row.strategy !== strategy) {
+        await trx.updateTable('registry_state').set({ strategy, strategy_changed_at: now }).where('id', '=', 1).execute();
+      }
+      return isTenantStrategy(row.strategy) ? row.strategy : 'multi-tenant';
+    });
   }
 
   async listTenants(): Promise<Tenant[]> {

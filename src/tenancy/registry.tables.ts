@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { IdentityTables } from '../access/identity.tables.js';
 import type { AuditTables } from '../audit/audit.tables.js';
 import type { SsoTables } from '../sso/sso.tables.js';
@@ -35,6 +36,9 @@ export interface RegistryStateTable {
   generation: number;
   initialized_at: string;
   demo_created: number;
+  /** `multi-tenant` (default) or `single-tenant`: kept here, not in an INI file, because switching has effects. */
+  strategy: Generated<string>;
+  strategy_changed_at: string | null;
 }
 
 /** Platform users, their tokens and sessions, and the platform audit log share the tenant-store shapes. */

@@ -142,4 +142,18 @@ export const workspaceTenantMigrations: readonly Migration[] = [
       await createSubscriptionTable(db);
     },
   },
+  {
+    // Which users a tenant deactivation or the single-tenant strategy deactivated, so lifting it restores exactly those.
+    name: '2026-11-24-14-tenancy-suspensions',
+    async up(db) {
+      await db.schema
+        .createTable('user_suspension')
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('suspended_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_suspension_pk', ['user_id', 'reason'])
+        .execute();
+      await db.schema.createIndex('user_suspension_reason').on('user_suspension').column('reason').execute();
+    },
+  },
 ];

@@ -5,7 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { PluraError } from '../core/errors.js';
 import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
 import { identityDbFor, type ActContext } from '../access/context.js';
-import { actorLabel, collectionAccess, levelAtLeast, type CollectionFacts, type CollectionKind, type CollectionLevel } from '../access/policy.js';
+import { actorLabel, collectionAccess, collectionShownUnderStrategy, levelAtLeast, type CollectionFacts, type CollectionKind, type CollectionLevel } from '../access/policy.js';
 import { parseSegment } from '../reports/segments.js';
 import type { CollectionTable, WorkspaceItemTable } from './workspace.tables.js';
 import { INTERNAL_ROOT, SHARED_ROOT, TENANT_ROOT } from './workspace.migrations.js';
@@ -151,6 +151,9 @@ async function groupGrantOn(ctx: ActContext, row: CollectionRow, groups: Readonl
 
 export async function accessToCollection(ctx: ActContext, row: CollectionRow, where: 'registry' | 'tenant', groups?: ReadonlyMap<number, string>): Promise<{ level: CollectionLevel; reason: string }> {
   const kind = isCollectionKind(row.kind) ? row.kind : 'internal';
+  // A single-tenant platform hides shared and tenant collections (a registry fact, decided by the policy).
+  const shown = collectionShownUnderStrategy(ctx.actor, kind, (await ctx.platform.registry.strategy()).strategy);
+  if (!shown.allowed) return { level: 'none', reason: shown.reason };
   const tenant = where === 'tenant' && ctx.scope.kind === 'tenant' ? ctx.scope.tenant.slug : null;
   const needsGroups = kind === 'shared' || kind === 'internal';
   const groupGrant = needsGroups ? await groupGrantOn(ctx, row, groups ?? (await actorGroups(ctx))) : null;

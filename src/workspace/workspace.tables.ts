@@ -107,6 +107,17 @@ export interface SubscriptionTable {
   updated_at: string;
 }
 
+/**
+ * Why a tenant user is deactivated by something other than an admin: `tenant` (its tenant
+ * is deactivated) or `strategy` (the platform runs single-tenant). Lifting a reason
+ * reactivates the users it holds that no other reason holds.
+ */
+export interface UserSuspensionTable {
+  user_id: number;
+  reason: string;
+  suspended_at: string;
+}
+
 /** Workspace tables of the registry. */
 export interface WorkspaceRegistryTables {
   user_group: UserGroupTable;
@@ -122,4 +133,5 @@ export interface WorkspaceTenantTables {
   workspace_item: WorkspaceItemTable;
   user_attributes: UserAttributesTable;
   subscription: SubscriptionTable;
+  user_suspension: UserSuspensionTable;
 }
