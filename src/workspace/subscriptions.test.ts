@@ -611,13 +611,17 @@ describe('scheduled email reports', () => {
     expect(mail?.user).toBeUndefined();
     expect(String(mail?.mail.html)).toContain('globex-private-page');
     expect(String(mail?.mail.html)).not.toContain('acme');
-    // A deactivated tenant's subscriptions wait.
+    // While the tenant is deactivated nothing is sent: the period is skipped and the reason recorded.
     await h.platform.tenants.setStatus('globex', 'deactivated');
     try {
       expect(await sendDueOnPlatform(h.platform, { nowMs: Date.now() + 4 * DAY })).toMatchObject({ sent: 0, failed: 0, skipped: 1 });
+      const [row] = await rows(null);
+      expect(row?.last_error).toContain('Not sent: the tenant "globex" is deactivated.');
+      expect(Date.parse(row?.next_run_at ?? '')).toBeGreaterThan(Date.now() + 4 * DAY);
     } finally {
       await h.platform.tenants.setStatus('globex', 'active');
     }
+    expect(mailTo('ops@platform.example')).toHaveLength(1);
   });
 
   it('CLI: subscriptions:list shows schedules and errors; subscriptions:send-due sends what is due, once', async () => {

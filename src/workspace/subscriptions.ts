@@ -581,7 +581,7 @@ export interface DueRunResult {
   readonly unit: string;
   readonly sent: number;
   readonly failed: number;
-  /** Due rows another process claimed first, or whose tenant is not active. */
+  /** Due rows another process claimed first, or not sent this period because their tenant is not active. */
   readonly skipped: number;
   /** What failed, per subscription (also in its `last_error`). */
   readonly failures: readonly { readonly id: string; readonly error: string }[];
@@ -590,8 +590,8 @@ export interface DueRunResult {
 const BATCH = 200;
 
 type Outcome = DeliveryOutcome | null;
-/** Runs `fn` where a row is served (opening what it needs), or answers `unavailable` when it cannot be served now. */
-type InPlace = (row: SubscriptionRow, fn: (place: Place) => Promise<Outcome>) => Promise<Outcome | 'unavailable'>;
+/** Runs `fn` where a row is served (opening what it needs), or says why the row cannot be served now. */
+type InPlace = (row: SubscriptionRow, fn: (place: Place) => Promise<Outcome>) => Promise<Outcome | { readonly unavailable: string }>;
 
 /** The time zone the schedule follows now (the site's may have changed); the stored one when the subscriber cannot be read. */
 async function currentTimezone(platform: Platform, place: Place, row: SubscriptionRow): Promise<string> {
@@ -632,7 +632,12 @@ async function runDue(platform: Platform, unit: string, db: SubscriptionDb, inPl
       if (!result.sent && result.retry) await db.updateTable('subscription').set({ next_run_at: nowIso }).where('id', '=', row.id).where('next_run_at', '=', next).execute();
       return result;
     });
-    if (outcome === null || outcome === 'unavailable') skipped += 1;
+    if (outcome !== null && 'unavailable' in outcome) {
+      // This period is not sent (its tenant is deactivated or gone); moving the row on keeps it from blocking the rows behind it.
+      const next = new Date(nextRunAfter(scheduleOf(row), nowMs, row.timezone)).toISOString();
+      if (await claimSubscription(db, row, next, row.timezone)) await db.updateTable('subscription').set({ last_error: `${nowIso}: ${outcome.unavailable}` }).where('id', '=', row.id).execute();
+      skipped += 1;
+    } else if (outcome === null) skipped += 1;
     else if (outcome.sent) sent += 1;
     else {
       failed += 1;
@@ -666,7 +671,7 @@ export async function sendDueOnPlatform(platform: Platform, options: { nowMs?: n
       if (isPluraError(error)) return null;
       throw error;
     });
-    if (!tenant || tenant.status !== 'active') return 'unavailable';
+    if (!tenant || tenant.status !== 'active') return { unavailable: `Not sent: the tenant "${row.acting_tenant}" is ${tenant ? 'deactivated' : 'gone'}.` };
     return platform.withStore(tenant, (store) => fn({ db, where: 'registry', scope: { kind: 'tenant', tenant, store }, mailTenant: null }));
   };
   return runDue(platform, PLATFORM_UNIT, db, inPlace, nowMs);
