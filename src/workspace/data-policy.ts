@@ -191,15 +191,14 @@ export interface PolicyOutcome {
 
 /** The groups (with a policy) a subject belongs to: every tenant user's special group, plus the user's own memberships. */
 async function policyGroups(platform: Platform, scope: Extract<Scope, { kind: 'tenant' }>, userId: number | null): Promise<GroupRow[]> {
-  const memberOf = userId === null ? [] : (await identityDbFor(platform, scope).selectFrom('group_member').select('group_id').where('user_id', '=', userId).execute()).map((row) => row.group_id);
-  return platform.registry.db
-    .selectFrom('user_group')
-    .selectAll()
-    .where('kind', '=', 'tenant')
-    .where('data_policy', 'is not', null)
-    .where((eb) => eb.or([eb('special', '=', 'all_tenant'), ...(memberOf.length > 0 ? [eb('id', 'in', memberOf)] : [])]))
-    .orderBy('id')
-    .execute();
+  // Few groups carry a policy (often none): read those first, memberships only when they matter.
+  const withPolicy = await platform.registry.db.selectFrom('user_group').selectAll().where('kind', '=', 'tenant').where('data_policy', 'is not', null).orderBy('id').execute();
+  if (withPolicy.length === 0) return [];
+  const needsMembership = withPolicy.some((group) => group.special !== 'all_tenant');
+  const memberOf = new Set(
+    userId === null || !needsMembership ? [] : (await identityDbFor(platform, scope).selectFrom('group_member').select('group_id').where('user_id', '=', userId).execute()).map((row) => row.group_id),
+  );
+  return withPolicy.filter((group) => group.special === 'all_tenant' || memberOf.has(group.id));
 }
 
 /** The policy outcome for a subject: a tenant user, or a viewer without a user (userId null). */

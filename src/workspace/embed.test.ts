@@ -14,6 +14,7 @@ import { identityStore } from '../access/identity.store.js';
 import { createToken } from '../access/tokens.js';
 import { createUser, setUserAccess, setUserActive } from '../access/users.service.js';
 import { setGroupMembership } from './groups.service.js';
+import { can, decideDataPolicy, decideEmbed, embedViewerActor, type TenantUserActor } from '../access/policy.js';
 
 const PLATFORM = 'platform.test';
 const SECRET = 'embedding-secret-for-tests-0123456789abcdef';
@@ -31,6 +32,35 @@ const sign = async (claims: Record<string, unknown>, options: { secret?: string;
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 };
 const base64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('embedding rules in the policy module (pure)', () => {
+  const facts = { enabled: true, hostTenant: 'acme', tokenTenant: 'acme', collectionKind: 'shared', collectionTenant: null } as const;
+  it('embeds shared dashboards and the host tenant\'s own, for a token of that tenant, while enabled', () => {
+    expect(decideEmbed(facts).allowed).toBe(true);
+    expect(decideEmbed({ ...facts, collectionKind: 'tenant', collectionTenant: 'acme' }).allowed).toBe(true);
+    expect(decideEmbed({ ...facts, collectionKind: 'tenant', collectionTenant: 'globex' }).allowed).toBe(false);
+    expect(decideEmbed({ ...facts, collectionKind: 'personal' }).allowed).toBe(false);
+    expect(decideEmbed({ ...facts, collectionKind: 'internal' }).allowed).toBe(false);
+    expect(decideEmbed({ ...facts, tokenTenant: 'globex' }).allowed).toBe(false);
+    expect(decideEmbed({ ...facts, enabled: false }).allowed).toBe(false);
+  });
+  it('the embed viewer views only the dashboard\'s sites (and the named user\'s), in its tenant only, never sensitive data', () => {
+    const user: TenantUserActor = { kind: 'tenant_user', tenant: 'acme', userId: 7, login: 'ann', superuser: false, sites: new Map([[1, { role: 'admin', capabilities: new Set() }]]) };
+    const viewer = embedViewerActor('acme', [1, 2], null);
+    expect([...viewer.sites.keys()]).toEqual([1, 2]);
+    expect([...embedViewerActor('acme', [1, 2], user).sites.keys()]).toEqual([1]);
+    expect(can(viewer, 'view_reports', { kind: 'site', tenant: 'acme', siteId: 1 })).toBe(true);
+    expect(can(viewer, 'view_reports', { kind: 'site', tenant: 'globex', siteId: 1 })).toBe(false);
+    expect(can(viewer, 'view_sensitive_data', { kind: 'site', tenant: 'acme', siteId: 1, sensitiveData: 'write' })).toBe(false);
+    expect(can(viewer, 'create_reports', { kind: 'site', tenant: 'acme', siteId: 1 })).toBe(false);
+  });
+  it('data policies restrict tenant users (super users too) and anonymous viewers, not platform users or the console', () => {
+    expect(decideDataPolicy({ kind: 'tenant_user', tenant: 'acme', userId: 1, login: 'root', superuser: true, sites: new Map() }).allowed).toBe(true);
+    expect(decideDataPolicy(embedViewerActor('acme', [], null)).allowed).toBe(true);
+    expect(decideDataPolicy({ kind: 'platform_user', userId: 1, login: 'ops', platformAdmin: true, actingIn: 'acme' }).allowed).toBe(false);
+    expect(decideDataPolicy({ kind: 'system', name: 'cli' }).allowed).toBe(false);
+  });
+});
 
 describe('signed embedding of dashboards', () => {
   let h: Harness;
