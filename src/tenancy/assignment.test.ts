@@ -11,6 +11,7 @@ import { createTestPostgresDatabase, type TestPostgresDatabase } from '../storag
 import { createGroup, setGroupMembership } from '../workspace/groups.service.js';
 import { assignUser } from './assignment.js';
 import { activateTenant, deactivateTenant } from './deactivation.js';
+import { switchStrategy } from './strategy.js';
 import { expectError, openTenancyHarness, PLATFORM_HOST, type TenancyHarness } from './test-support/tenancy-harness.js';
 
 describe('assigning users between the platform and tenants', () => {
@@ -181,6 +182,20 @@ describe('assigning users between the platform and tenants', () => {
     expect(await tenantUser('acme', 'frank')).toBeUndefined();
     expect((await h.auditActions('acme')).filter((e) => (e.after as { login?: string } | null)?.login === 'frank').map((e) => e.action)).toEqual(['user.moved_in', 'user.move_undone']);
     expect((await h.auditActions(null)).some((e) => e.action === 'user.moved_out' && (e.after as { login: string }).login === 'frank')).toBe(false);
+  });
+
+  it('while single-tenant, a tenant user the strategy deactivated can still be kept by moving it to the platform, where it is active', async () => {
+    await h.addUser('acme', 'acme-zoe');
+    await switchStrategy(h.platform, system, 'single-tenant');
+    try {
+      expect((await tenantUser('acme', 'acme-zoe'))?.deactivated_at).not.toBeNull();
+      const moved = await assign('acme-zoe', { tenant: null, from: 'acme' });
+      expect(moved.statusCode, moved.body).toBe(200);
+      expect(moved.json()).toMatchObject({ from: 'acme', to: null, active: true });
+      expect((await signInAt(PLATFORM_HOST, 'acme-zoe')).json()).toMatchObject({ status: 'signed_in' });
+    } finally {
+      await switchStrategy(h.platform, system, 'multi-tenant');
+    }
   });
 
   it('plura user:assign moves users at the shell', async () => {
