@@ -68,13 +68,7 @@ export async function subscriptionRoutes(root: FastifyInstance, deps: RequestCon
     return reply.code(outcome.retry ? 502 : 409).send({ error: { code: outcome.retry ? 'mail_failed' : 'subscription_unavailable', message: outcome.error } });
   });
 
-  app.get('/api/v1/groups/:id/subscriptions', { schema: { params: GroupParams } }, async (request, reply) =>
-    api(request, reply, async (auth) => {
-      const actor = auth.ctx.actor;
-      if (!(actor.kind === 'platform_user' && actor.platformAdmin && auth.ctx.scope.kind === 'platform')) throw new PluraError('forbidden', 'Only platform admins see which groups may subscribe, on the platform host.');
-      return groupSubscriptions(deps.platform, request.params.id);
-    }),
-  );
+  app.get('/api/v1/groups/:id/subscriptions', { schema: { params: GroupParams } }, async (request, reply) => api(request, reply, (auth) => groupSubscriptions(auth.ctx, request.params.id)));
   app.put('/api/v1/groups/:id/subscriptions', { schema: { params: GroupParams, body: Type.Object({ allowed: Type.Boolean() }) } }, async (request, reply) =>
     api(request, reply, (auth) => setGroupSubscriptions(auth.ctx, request.params.id, request.body.allowed)),
   );

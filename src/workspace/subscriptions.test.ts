@@ -18,6 +18,7 @@ import { createUser, setUserAccess, setUserActive } from '../access/users.servic
 import { createSite } from '../sites/sites-access.service.js';
 import { openPlatform } from '../platform/platform.js';
 import type { AuditTables } from '../audit/audit.tables.js';
+import { decideSubscribe, decideSubscriptionRecipients, type Actor } from '../access/policy.js';
 import {
   SubscriptionScheduler,
   claimSubscription,
@@ -225,6 +226,23 @@ describe('scheduled email reports', () => {
     expect(hidden.timezone).toBe('UTC');
   });
 
+  it('policy: one allowing group is enough; other recipients only for super users and platform admins', () => {
+    const ann: Actor = { kind: 'tenant_user', tenant: 'acme', userId: 2, login: 'ann', superuser: false, sites: new Map() };
+    const root: Actor = { ...ann, login: 'root', superuser: true };
+    const ops: Actor = { kind: 'platform_user', userId: 1, login: 'ops', platformAdmin: true, actingIn: null };
+    const analyst: Actor = { ...ops, login: 'analyst', platformAdmin: false };
+    expect(decideSubscribe(ann, { groups: [{ name: 'All tenant users', canSubscribe: false }] })).toMatchObject({ allowed: false, reason: 'none of the groups of ann allows email subscriptions' });
+    expect(decideSubscribe(ann, { groups: [{ name: 'All tenant users', canSubscribe: false }, { name: 'Subscribers', canSubscribe: true }] })).toMatchObject({ allowed: true, reason: 'group "Subscribers" allows email subscriptions' });
+    expect(decideSubscribe(root, { groups: [] }).allowed).toBe(false);
+    expect(decideSubscribe({ kind: 'anonymous', tenant: 'acme', sites: new Map() }, { groups: [{ name: 'x', canSubscribe: true }] }).allowed).toBe(false);
+    expect(decideSubscribe({ kind: 'system', name: 'cli' }, { groups: [] }).allowed).toBe(true);
+    expect(decideSubscriptionRecipients(ann, 'Ann@acme.example', ['ann@ACME.example']).allowed).toBe(true);
+    expect(decideSubscriptionRecipients(ann, 'ann@acme.example', ['ann@acme.example', 'boss@acme.example']).allowed).toBe(false);
+    expect(decideSubscriptionRecipients(root, 'root@acme.example', ['boss@acme.example']).allowed).toBe(true);
+    expect(decideSubscriptionRecipients(ops, 'ops@platform.example', ['board@platform.example']).allowed).toBe(true);
+    expect(decideSubscriptionRecipients(analyst, 'analyst@platform.example', ['board@platform.example']).allowed).toBe(false);
+  });
+
   it('who may subscribe: a group permission (off by default for tenant groups), set by platform admins only; only items the user can view', async () => {
     const groups = await ok<{ groups: { id: number; name: string }[] }>(call('ops', 'GET', '/api/v1/groups'));
     const allTenant = groups.groups.find((group) => group.name === 'All tenant users');
@@ -242,6 +260,8 @@ describe('scheduled email reports', () => {
     expect((await call('acme-root', 'GET', `/api/v1/groups/${fresh.id}/subscriptions`)).statusCode).toBe(403);
     expect((await h.app.inject({ method: 'PUT', url: `/api/v1/groups/${fresh.id}/subscriptions`, headers: { host: PLATFORM }, payload: { allowed: true } })).statusCode).toBe(401);
     expect((await call('ops', 'PUT', '/api/v1/groups/999999/subscriptions', { allowed: true })).statusCode).toBe(404);
+    // Not while acting inside a tenant either: groups belong to the platform.
+    expect((await call('ops', 'PUT', `/api/v1/groups/${fresh.id}/subscriptions`, { allowed: true }, { 'x-plura-tenant': 'acme' })).statusCode).toBe(403);
     expect((await call('ops', 'PUT', `/api/v1/groups/${fresh.id}/subscriptions`, { allowed: 'yes' })).statusCode).toBe(400);
     await ok(call('ops', 'PUT', `/api/v1/groups/${fresh.id}/subscriptions`, { allowed: true }));
     expect((await call('acme-root', 'PUT', `/api/v1/groups/${fresh.id}/members/acme-bob`)).statusCode).toBe(204);

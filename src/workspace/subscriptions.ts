@@ -251,10 +251,6 @@ async function ownEmail(ctx: ActContext, home: Home): Promise<string> {
   return user?.email ?? '';
 }
 
-function auditPlace(home: Home): 'tenant' | 'registry' {
-  return home.where;
-}
-
 export async function listSubscriptions(ctx: ActContext): Promise<SubscriptionView[]> {
   const home = homeOf(ctx);
   const rows = await home.db.selectFrom('subscription').selectAll().where('user_id', '=', home.userId).where('acting_tenant', home.actingTenant === null ? 'is' : '=', home.actingTenant).orderBy('created_at').execute();
@@ -323,7 +319,7 @@ export async function createSubscription(ctx: ActContext, input: SubscriptionInp
     .returningAll()
     .executeTakeFirstOrThrow();
   const view = presentSubscription(row);
-  await auditWorkspace(ctx, auditPlace(home), 'subscription.created', { after: { id: row.id, item: item.row.id, recipients, frequency: view.frequency, hour: view.hour } });
+  await auditWorkspace(ctx, home.where, 'subscription.created', { after: { id: row.id, item: item.row.id, recipients, frequency: view.frequency, hour: view.hour } });
   return view;
 }
 
@@ -350,7 +346,10 @@ export async function updateSubscription(ctx: ActContext, id: string, input: Sub
   let timezone = row.timezone;
   let nextRunAt = row.next_run_at;
   if (reschedule) {
-    const item = await requireItem(ctx, row.item_id, 'view').catch(() => null);
+    const item = await requireItem(ctx, row.item_id, 'view').catch((error: unknown) => {
+      if (isPluraError(error)) return null;
+      throw error;
+    });
     timezone = await scheduleTimezone(ctx.platform, ctx.scope, ctx.actor, idSite ?? (item ? savedReportSite(presentItem(item.row).definition) : undefined));
     nextRunAt = new Date(nextRunAfter(schedule, Date.now(), timezone)).toISOString();
   }
@@ -375,7 +374,7 @@ export async function updateSubscription(ctx: ActContext, id: string, input: Sub
     .returningAll()
     .executeTakeFirstOrThrow();
   const after = presentSubscription(updated);
-  await auditWorkspace(ctx, auditPlace(home), 'subscription.updated', { before: summary(before), after: summary(after) });
+  await auditWorkspace(ctx, home.where, 'subscription.updated', { before: summary(before), after: summary(after) });
   return after;
 }
 
@@ -386,7 +385,7 @@ function summary(view: SubscriptionView): Record<string, unknown> {
 export async function deleteSubscription(ctx: ActContext, id: string): Promise<void> {
   const { home, row } = await requireOwn(ctx, id);
   await home.db.deleteFrom('subscription').where('id', '=', row.id).execute();
-  await auditWorkspace(ctx, auditPlace(home), 'subscription.deleted', { before: summary(presentSubscription(row)) });
+  await auditWorkspace(ctx, home.where, 'subscription.deleted', { before: summary(presentSubscription(row)) });
 }
 
 /** Sends one of the caller's subscriptions now (to try it); the schedule is left as it is. */
@@ -396,24 +395,33 @@ export async function sendSubscriptionNow(ctx: ActContext, id: string): Promise<
   return deliver(ctx.platform, { db: home.db, where: home.where, scope: ctx.scope, mailTenant }, row, 'manual');
 }
 
-/** Platform admins decide which groups may subscribe (`can_subscribe`). */
-export async function setGroupSubscriptions(ctx: ActContext, groupId: number, allowed: boolean): Promise<{ id: number; kind: string; name: string; canSubscribe: boolean }> {
-  const actor = ctx.actor;
-  if (!(actor.kind === 'system' || (actor.kind === 'platform_user' && actor.platformAdmin && ctx.scope.kind === 'platform'))) {
-    throw new PluraError(actor.kind === 'anonymous' ? 'unauthenticated' : 'forbidden', 'Only platform admins decide which groups may subscribe, on the platform host.');
-  }
-  const registry = ctx.platform.registry.db;
-  const group = await registry.selectFrom('user_group').selectAll().where('id', '=', groupId).executeTakeFirst();
-  if (!group) throw new PluraError('not_found', `There is no group ${groupId}.`);
-  await registry.updateTable('user_group').set({ can_subscribe: allowed ? 1 : 0, updated_at: new Date().toISOString() }).where('id', '=', groupId).execute();
-  await recordPlatformAudit(ctx.platform, actor, 'group.subscriptions_changed', null, { before: { group: group.name, allowed: group.can_subscribe === 1 }, after: { group: group.name, allowed } }, ctx.ip);
-  return { id: group.id, kind: group.kind, name: group.name, canSubscribe: allowed };
+export interface GroupSubscriptionsView {
+  readonly id: number;
+  readonly kind: string;
+  readonly name: string;
+  readonly canSubscribe: boolean;
 }
 
-export async function groupSubscriptions(platform: Platform, groupId: number): Promise<{ id: number; kind: string; name: string; canSubscribe: boolean }> {
-  const group = await platform.registry.db.selectFrom('user_group').selectAll().where('id', '=', groupId).executeTakeFirst();
+/** Groups are the platform's: only platform admins, on the platform host (not while acting in a tenant), see or change who may subscribe. */
+function requireGroupAdmin(ctx: ActContext, what: string): void {
+  if (ctx.scope.kind === 'platform' && can(ctx.actor, 'manage_platform', { kind: 'platform' })) return;
+  throw new PluraError(ctx.actor.kind === 'anonymous' ? 'unauthenticated' : 'forbidden', `Only platform admins ${what}, on the platform host.`);
+}
+
+export async function groupSubscriptions(ctx: ActContext, groupId: number): Promise<GroupSubscriptionsView> {
+  requireGroupAdmin(ctx, 'see which groups may subscribe');
+  const group = await ctx.platform.registry.db.selectFrom('user_group').selectAll().where('id', '=', groupId).executeTakeFirst();
   if (!group) throw new PluraError('not_found', `There is no group ${groupId}.`);
   return { id: group.id, kind: group.kind, name: group.name, canSubscribe: group.can_subscribe === 1 };
+}
+
+/** Platform admins decide which groups may subscribe (`can_subscribe`); audited in the platform's log. */
+export async function setGroupSubscriptions(ctx: ActContext, groupId: number, allowed: boolean): Promise<GroupSubscriptionsView> {
+  requireGroupAdmin(ctx, 'decide which groups may subscribe');
+  const before = await groupSubscriptions(ctx, groupId);
+  await ctx.platform.registry.db.updateTable('user_group').set({ can_subscribe: allowed ? 1 : 0, updated_at: new Date().toISOString() }).where('id', '=', groupId).execute();
+  await recordPlatformAudit(ctx.platform, ctx.actor, 'group.subscriptions_changed', null, { before: { group: before.name, allowed: before.canSubscribe }, after: { group: before.name, allowed } }, ctx.ip);
+  return { ...before, canSubscribe: allowed };
 }
 
 // ---------------------------------------------------------------------------
