@@ -109,7 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request.log = request.log.child({ tenant: tenant.slug });
       reply.log = request.log;
     });
-    await tenantScope.register(tenancyRoutes, { platform });
+    await tenantScope.register(tenancyRoutes, { platform, deps, refreshTenants: () => resolver.refresh() });
     await tenantScope.register(async (scoped) => {
       await authRoutes(scoped, deps);
       await ssoRoutes(scoped, deps, { refreshTenants: () => resolver.refresh() });
