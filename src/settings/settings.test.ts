@@ -426,7 +426,7 @@ describe('names and formatting', () => {
     expect(parseSettingName('Tracker.visit_standard_length')).toBe('Tracker.visit_standard_length');
     expect(parseSettingName('DATABASE.MAX_OPEN_STORES')).toBe('database.max_open_stores');
     expect(caught(() => parseSettingName('nodot')).message).toContain('Section.key');
-    expect(caught(() => parseSettingName('Nope.key')).message).toContain('General, JWT, LDAP, OIDC, SAML, SCIM, SSO, Security, Tracker, database');
+    expect(caught(() => parseSettingName('Nope.key')).message).toContain('Embedding, General, JWT, LDAP, Mail, OIDC, SAML, SCIM, SSO, Security, Tracker, database');
     expect(caught(() => parseSettingName('Nope.key')).code).toBe('unknown_setting');
   });
 
