@@ -23,6 +23,7 @@ import {
 import { deleteAllTokens } from './tokens.js';
 import { deleteUserSessions } from './sessions.js';
 import { forgetMappedGrants } from '../sso/role-mapping.js';
+import { assertTenantUsersAllowed } from '../tenancy/strategy.js';
 
 /** Matomo: logins are 2–100 characters of letters, digits, `_ . @ + -` (and German umlauts). */
 const LOGIN_PATTERN = /^[A-Za-z0-9_.@+\-äöüÄÖÜß]{2,100}$/;
@@ -203,6 +204,7 @@ export async function createUser(ctx: ActContext, input: CreateUserInput): Promi
   if (ctx.scope.kind === 'tenant' && ctx.scope.tenant.limits.maxUsers !== null && (await identityStore.countUsers(db)) >= ctx.scope.tenant.limits.maxUsers) {
     throw new PluraError('limit_reached', `Tenant "${ctx.scope.tenant.slug}" has reached its limit of ${ctx.scope.tenant.limits.maxUsers} users.`);
   }
+  if (ctx.scope.kind === 'tenant') await assertTenantUsersAllowed(ctx.platform);
   const hash = input.password === null ? null : await acceptNewPassword(ctx, db, input.password, { login, email });
   const now = new Date().toISOString();
   const user = await db.transaction().execute(async (trx) => {
@@ -351,6 +353,13 @@ export async function setUserActive(ctx: ActContext, login: string, active: bool
   const db = identityDbFor(ctx.platform, ctx.scope);
   authorizeUserAdmin(ctx, `${active ? 'reactivate' : 'deactivate'} the user '${login}'`);
   const user = await requireUser(db, login);
+  if (!active && user.deactivated_at !== null && ctx.scope.kind === 'tenant') {
+    // Already off because its tenant or the strategy deactivated it: from now on it is the admin's decision, and lifting those leaves it off.
+    const store = ctx.scope.store.db;
+    const held = await store.deleteFrom('user_suspension').where('user_id', '=', user.id).executeTakeFirst();
+    if (Number(held.numDeletedRows) > 0) await recordAudit(ctx, 'user.deactivated', { after: { login, wasSuspended: true } });
+    return presentUser(user);
+  }
   if ((user.deactivated_at === null) === active) return presentUser(user);
   const now = new Date().toISOString();
   const updated = await db.transaction().execute(async (trx) => {

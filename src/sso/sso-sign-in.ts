@@ -10,6 +10,7 @@ import type { Actor } from '../access/policy.js';
 import { createSession, sessionLifetimes, type CreatedSession } from '../access/sessions.js';
 import type { Platform } from '../platform/platform.js';
 import { groupIdsByName } from '../workspace/groups.service.js';
+import { assertTenantUsersAllowed } from '../tenancy/strategy.js';
 import { applyMappedRights, mappedRightsFor, parseRoleMapping, type RightsChange } from './role-mapping.js';
 
 export type SsoProvider = 'jwt' | 'oidc' | 'saml' | 'ldap';
@@ -141,6 +142,9 @@ export async function signInWithSso(platform: Platform, scope: Scope, rawProfile
     return refuseSso(platform, scope, profile.provider, ip, `No user matches ${profile.email}, and this ${scope.kind === 'tenant' ? 'tenant' : 'platform'} does not create users on sign-in.`);
   }
   if (!existing) {
+    if (scope.kind === 'tenant') {
+      await assertTenantUsersAllowed(platform).catch((error: unknown) => refuseSso(platform, scope, profile.provider, ip, error instanceof Error ? error.message : String(error)));
+    }
     const login = profile.login && LOGIN_PATTERN.test(profile.login) ? profile.login : profile.email;
     if (!LOGIN_PATTERN.test(login)) return refuseSso(platform, scope, profile.provider, ip, `Cannot derive a valid login from "${login}".`);
     if (await identityStore.findUserByLogin(db, login)) return refuseSso(platform, scope, profile.provider, ip, `The login "${login}" already belongs to another user.`);

@@ -4,6 +4,7 @@ import { identityStore } from '../access/identity.store.js';
 import { collectionShownUnderStrategy, decideUserMove, type Actor } from '../access/policy.js';
 import { setUserAccess, setUserActive } from '../access/users.service.js';
 import { runCli } from '../cli/test-support/run-cli.js';
+import { SignJWT } from 'jose';
 import { tokenFor, TEST_PASSWORD } from '../http/test-support/harness.js';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '../storage/test-support/postgres-database.js';
 import { expectError, openTenancyHarness, PLATFORM_HOST, type TenancyHarness } from './test-support/tenancy-harness.js';
@@ -203,6 +204,36 @@ describe('tenant strategy switch', () => {
     expect((await h.call(ops, 'PUT', '/api/v1/platform/strategy', { strategy: 'multi' })).json<{ tenants: unknown[] }>().tenants[1]).toEqual({ tenant: 'globex', reactivated: ['globex-ann', 'globex-bob', 'globex-root'], stillDeactivated: [] });
     await h.refreshTenants();
     expect((await h.call(await h.signIn('globex.test', 'globex-root'), 'GET', '/api/v1/me')).statusCode).toBe(200);
+  });
+
+  it('creates no tenant user while single-tenant: not by an admin acting in a tenant, not by SSO provisioning', async () => {
+    await h.call(ops, 'PUT', '/api/v1/platform/strategy', { strategy: 'single' });
+    const created = await h.call(ops, 'POST', '/api/v1/users', { login: 'newbie', email: 'newbie@acme.example', password: TEST_PASSWORD }, { 'x-plura-tenant': 'acme' });
+    expectError(created, 403, 'forbidden');
+    expect(created.json<{ error: { message: string } }>().error.message).toContain('single-tenant strategy');
+    h.platform.settings.set('JWT.enabled', '1', { tenant: 'acme' });
+    h.platform.settings.set('JWT.shared_secret', 'a-shared-secret-of-at-least-32-characters!', { tenant: 'acme' });
+    h.platform.settings.set('JWT.user_provisioning', '1', { tenant: 'acme' });
+    const token = await new SignJWT({ email: 'sso-newbie@acme.example', '@tenant': 'acme' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .setJti('single-tenant-jti')
+      .sign(new TextEncoder().encode('a-shared-secret-of-at-least-32-characters!'));
+    const sso = await h.app.inject({ method: 'GET', url: `/auth/sso/jwt?jwt=${token}`, headers: { host: 'acme.test' } });
+    expectError(sso, 401, 'sso_refused');
+    expect(sso.json<{ error: { message: string } }>().error.message).toContain('single-tenant strategy');
+    await h.call(ops, 'PUT', '/api/v1/platform/strategy', { strategy: 'multi' });
+    expect((await h.call(ops, 'POST', '/api/v1/users', { login: 'newbie', email: 'newbie@acme.example', password: TEST_PASSWORD }, { 'x-plura-tenant': 'acme' })).statusCode).toBe(201);
+  });
+
+  it('a user an admin deactivates while the strategy holds it stays deactivated when the strategy lets go', async () => {
+    await h.call(ops, 'PUT', '/api/v1/platform/strategy', { strategy: 'single' });
+    await h.asOperator('acme', (ctx) => setUserActive(ctx, 'newbie', false));
+    const multi = (await h.call(ops, 'PUT', '/api/v1/platform/strategy', { strategy: 'multi' })).json<{ tenants: { tenant: string; reactivated?: string[]; stillDeactivated?: string[] }[] }>();
+    const acme = multi.tenants.find((t) => t.tenant === 'acme');
+    expect(acme?.reactivated).not.toContain('newbie');
+    expect(acme?.stillDeactivated).toContain('newbie');
   });
 
   it('plura platform:strategy shows and switches it', async () => {

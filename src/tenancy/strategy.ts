@@ -89,3 +89,14 @@ export async function switchStrategy(platform: Platform, actor: Actor, target: T
   const { changedAt } = await platform.registry.strategy();
   return { strategy: target, previous, changedAt, tenants };
 }
+
+/**
+ * While the platform runs single-tenant, no tenant user may be created (by an admin,
+ * SSO provisioning or SCIM): the switch back could not tell it from the users it restores.
+ */
+export async function assertTenantUsersAllowed(platform: Platform): Promise<void> {
+  const { strategy } = await readStrategy(platform);
+  if (strategy === 'single-tenant') {
+    throw new PluraError('forbidden', 'The platform runs in the single-tenant strategy: tenant users cannot be created until it is switched back to multi-tenant.');
+  }
+}
