@@ -25,6 +25,7 @@ import type { RequestContextDeps } from './request-context.js';
 import { LazyChildLogger } from './lazy-logger.js';
 import { trackingRoutes } from '../tracking/tracking.routes.js';
 import { trackerScriptRoutes } from '../tracking/tracker-script.routes.js';
+import { isWebPageRequest, renderErrorPage, webRoutes } from '../web/web.routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,6 +38,8 @@ export interface BuildAppOptions {
   readonly platform: Platform;
   readonly resolver: HostResolver;
   readonly logger: FastifyBaseLogger | false;
+  /** Built web interface (index.html and assets/); default dist/client, or PLURA_WEB_DIR. */
+  readonly webDir?: string;
 }
 
 /** Builds the HTTP app without listening, so tests can inject requests or listen on port 0. */
@@ -66,6 +69,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', () => writer.drain());
 
   app.setErrorHandler((error, request, reply) => {
+    // A browser navigating to a page gets a readable page, not JSON (unknown host, deactivated tenant, ...).
+    if (isWebPageRequest(request)) {
+      const status = isPluraError(error) ? error.status : 500;
+      const message = isPluraError(error) && status < 500 ? error.message : 'The server failed to answer this request.';
+      if (status >= 500) request.log.error({ err: error }, 'page failed');
+      return reply.code(status).type('text/html; charset=utf-8').send(renderErrorPage(status, message));
+    }
     if (isPluraError(error)) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
       return reply.code(error.status).headers(error.headers).send({ error: { code: error.code, message: error.message } });
@@ -111,12 +121,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     });
     await tenantScope.register(tenancyRoutes, { platform, deps, refreshTenants: () => resolver.refresh() });
     await tenantScope.register(async (scoped) => {
+      const pages = await webRoutes(scoped, options.webDir !== undefined ? { webDir: options.webDir } : {});
       await authRoutes(scoped, deps);
       await ssoRoutes(scoped, deps, { refreshTenants: () => resolver.refresh() });
       await accessRoutes(scoped, deps);
       await sitesRoutes(scoped, deps);
       await auditRoutes(scoped, deps);
-      await matomoApiRoutes(scoped, deps);
+      await matomoApiRoutes(scoped, deps, pages);
       await workspaceRoutes(scoped, deps);
       await subscriptionRoutes(scoped, deps);
       await policyRoutes(scoped, deps);

@@ -1,3 +1,4 @@
+import { hasModuleParam, type WebPages } from '../web/web.routes.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PluraError, describeError, isPluraError } from '../core/errors.js';
 import { usersManagerApi } from '../access/users-manager.api.js';
@@ -141,9 +142,10 @@ export async function handleMatomoApi(deps: RequestContextDeps, request: Fastify
   }
 }
 
-export async function matomoApiRoutes(app: FastifyInstance, deps: RequestContextDeps): Promise<void> {
+/** `pages`: a GET of `/` or `/index.php` without `module` is a browser opening the web interface (as in Matomo). */
+export async function matomoApiRoutes(app: FastifyInstance, deps: RequestContextDeps, pages?: WebPages): Promise<void> {
   for (const url of ['/index.php', '/']) {
-    app.get(url, (request, reply) => handleMatomoApi(deps, request, reply));
+    app.get(url, (request, reply) => (pages && !hasModuleParam(request) ? pages.sendShell(request, reply) : handleMatomoApi(deps, request, reply)));
     app.post(url, (request, reply) => handleMatomoApi(deps, request, reply));
   }
 }

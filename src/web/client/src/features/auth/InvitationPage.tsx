@@ -1,0 +1,98 @@
+import { useState, type FormEvent } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { api, setCsrfToken } from '../../api/http';
+import { useSession } from '../../api/session';
+import type { SignInAnswer } from '../../api/types';
+import { Brand } from '../../layout/Shell';
+import { Button, ErrorNotice, Loading, TextField } from '../../ui/components';
+import { signInMessage } from './LoginPage';
+
+interface Invitation {
+  readonly login: string;
+  readonly email: string;
+  readonly tenant: string;
+  readonly expiresAt: string;
+  readonly passwordPolicy?: { readonly minLength?: number; readonly requireComplexity?: boolean };
+}
+
+/** `/invitation?token=`: an invited user chooses a password and is signed in. */
+export function InvitationPage() {
+  const [params] = useSearchParams();
+  const token = params.get('token') ?? '';
+  const session = useSession();
+  const navigate = useNavigate();
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const invitation = useQuery({
+    queryKey: ['invitation', token],
+    queryFn: () => api.get<Invitation>(`/api/v1/invitations/${encodeURIComponent(token)}`, { quiet: true }),
+    enabled: token !== '',
+  });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (password !== repeat) {
+      setError('The two passwords differ.');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    void (async () => {
+      try {
+        const answer = await api.post<SignInAnswer>('/auth/invitation', { token, password }, { quiet: true });
+        setCsrfToken(answer.csrfToken);
+        await session.refresh();
+        // MFA enrolment, when the tenant requires it, continues on the login page's flow.
+        void navigate(answer.status === 'signed_in' ? '/' : '/login', { replace: true });
+      } catch (caught) {
+        setError(signInMessage(caught));
+      } finally {
+        setBusy(false);
+      }
+    })();
+  };
+
+  const policy = invitation.data?.passwordPolicy;
+  return (
+    <main className="center-page login-page">
+      <div className="card login-card">
+        <div className="login-brand">
+          <Brand />
+        </div>
+        <h1>Welcome</h1>
+        {!token && <p className="notice notice-error" role="alert">This invitation link is incomplete. Ask for a new one.</p>}
+        {invitation.isLoading && <Loading />}
+        <ErrorNotice error={invitation.error} />
+        {error && (
+          <p className="notice notice-error" role="alert">
+            {error}
+          </p>
+        )}
+        {invitation.data && (
+          <form onSubmit={submit} aria-label="Choose your password">
+            <p>
+              You were invited to <strong>{invitation.data.tenant}</strong> as <strong>{invitation.data.login}</strong> ({invitation.data.email}). Choose a password to
+              finish.
+            </p>
+            <TextField
+              label="Password"
+              type="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              hint={policy ? `At least ${policy.minLength ?? 8} characters${policy.requireComplexity ? ', with three of: lower case, upper case, digit, symbol' : ''}.` : undefined}
+            />
+            <TextField label="Repeat the password" type="password" autoComplete="new-password" required value={repeat} onChange={(e) => setRepeat(e.target.value)} />
+            <Button type="submit" variant="primary" busy={busy} className="wide">
+              Set password and sign in
+            </Button>
+          </form>
+        )}
+      </div>
+    </main>
+  );
+}
