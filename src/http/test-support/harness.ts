@@ -19,6 +19,8 @@ export interface Harness {
   /** Runs `fn` as the console operator inside a tenant (set-up steps of tests). */
   asOperator<T>(slug: string, fn: (ctx: ActContext) => Promise<T>): Promise<T>;
   addSite(slug: string, name: string): Promise<number>;
+  /** Reloads the host map (after a tenant's status or hosts changed behind the app's back). */
+  refreshHosts(): Promise<void>;
   addUser(slug: string, login: string, options?: { superuser?: boolean; password?: string | null }): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,12 +28,12 @@ export interface Harness {
 export const TEST_PASSWORD = 'correct horse battery';
 
 /** A real platform in a temporary data directory, with the app built for inject(). */
-export async function openHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function openHarness(env: Record<string, string> = {}, options: { webDir?: string } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'plura-harness-'));
   const platform = await openPlatform({ dataDir, env });
   const resolver = new HostResolver(platform.registry, () => undefined);
   await resolver.refresh();
-  const app = await buildApp({ platform, resolver, logger: false });
+  const app = await buildApp({ platform, resolver, logger: false, ...(options.webDir !== undefined ? { webDir: options.webDir } : {}) });
   const asOperator = async <T>(slug: string, fn: (ctx: ActContext) => Promise<T>): Promise<T> => {
     const tenant = await platform.tenants.get(slug);
     return platform.withStore(tenant, (store) => fn({ platform, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }));
@@ -46,6 +48,7 @@ export async function openHarness(env: Record<string, string> = {}): Promise<Har
       return tenant;
     },
     asOperator,
+    refreshHosts: () => resolver.refresh(),
     async addSite(slug, name) {
       const site = await asOperator(slug, (ctx) => createSite(ctx, { name, urls: [`https://${name}.example`] }));
       return site.idsite;
