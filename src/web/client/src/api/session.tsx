@@ -17,6 +17,8 @@ export interface Session {
   /** Platform admins: act inside a tenant (null: back to the platform). */
   readonly actIn: (slug: string | null) => void;
   readonly actingTenant: string | null;
+  /** The last check found the session expired (the login page says so). */
+  readonly sessionExpired: boolean;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -46,6 +48,7 @@ export function SessionProvider({ children, fallback }: { children: ReactNode; f
     return saved;
   });
 
+  const [sessionExpired, setSessionExpired] = useState(false);
   const face = useQuery({ queryKey: ['tenant-face'], queryFn: () => api.get<TenantFace>('/api/v1/tenant'), staleTime: 60_000 });
   const me = useQuery({
     queryKey: ['me', acting],
@@ -53,9 +56,13 @@ export function SessionProvider({ children, fallback }: { children: ReactNode; f
       try {
         const answer = await api.get<Me>('/api/v1/me', { quiet: true });
         setCsrfToken(answer.csrfToken);
+        setSessionExpired(false);
         return answer;
       } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
+        if (error instanceof ApiError && error.status === 401) {
+          setSessionExpired(error.code === 'session_expired');
+          return null;
+        }
         throw error;
       }
     },
@@ -108,8 +115,8 @@ export function SessionProvider({ children, fallback }: { children: ReactNode; f
   );
 
   const value = useMemo<Session | null>(
-    () => (face.data && me.data !== undefined ? { face: face.data, me: me.data, refresh, signOut, actIn, actingTenant: acting } : null),
-    [face.data, me.data, refresh, signOut, actIn, acting],
+    () => (face.data && me.data !== undefined ? { face: face.data, me: me.data, refresh, signOut, actIn, actingTenant: acting, sessionExpired } : null),
+    [face.data, me.data, refresh, signOut, actIn, acting, sessionExpired],
   );
 
   if (face.error || me.error) {

@@ -52,7 +52,7 @@ export function Shell() {
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
-  if (!session.me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  if (!session.me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}${session.sessionExpired ? '&expired=1' : ''}`} replace />;
   const showAdmin = abilities.inTenant && (abilities.superuser || (abilities.adminSites !== 'all' && abilities.adminSites.length > 0));
 
   return (

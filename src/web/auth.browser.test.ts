@@ -1,0 +1,129 @@
+/**
+ * Signing in through the web interface in a real browser: branding on the login page,
+ * wrong passwords, MFA enrolment with a QR code and recovery codes, the TOTP step,
+ * an expired session, a blocked IP and a deactivated tenant, each with its message.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identityDbFor } from '../access/context.js';
+import { currentTotp } from '../access/totp.js';
+import { TEST_PASSWORD } from '../http/test-support/harness.js';
+import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
+
+describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
+  let world: BrowserWorld;
+
+  beforeAll(async () => {
+    world = await openBrowserWorld();
+    const { h } = world;
+    await h.addTenant('acme', ['acme.test']);
+    await h.platform.tenants.update('acme', { name: 'Acme Corp', productName: 'Acme Insights', primaryColor: '#aa2255' });
+    // acme requires a second factor of everyone; strict has a low brute-force threshold.
+    writeFileSync(join(h.dataDir, 'tenants/acme/config.ini'), '[Security]\nrequire_mfa = 1\nmfa_issuer = "Acme"\n');
+    await h.addTenant('strict', ['strict.test']);
+    writeFileSync(join(h.dataDir, 'tenants/strict/config.ini'), '[Security]\nbrute_force_max_retries = 3\n');
+    await h.addTenant('gone', ['gone.test']);
+    await h.addUser('acme', 'ann', { superuser: true });
+    await h.addUser('strict', 'sam', { superuser: true });
+    await h.addSite('acme', 'shop');
+  }, 120_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('shows the tenant branding, refuses a wrong password, enrols TOTP with a QR code, then asks for the code at each sign-in', async () => {
+    const page = await world.page();
+    await page.goto(world.url('acme.test', '/login'));
+    await expect.poll(() => page.getByText('Acme Insights').first().isVisible()).toBe(true);
+    expect(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim())).toBe('#aa2255');
+    await world.shot(page, 'login');
+
+    await page.getByLabel('Login or email').fill('ann');
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong login or password.');
+
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    expect(await page.getByAltText('QR code for your authenticator app').isVisible()).toBe(true);
+    expect(await page.getByLabel('Recovery codes').locator('li').count()).toBe(10);
+    await world.shot(page, 'login-mfa-enrolment');
+    const secret = (await page.getByLabel('Setup key').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]+$/);
+
+    await page.getByLabel('Code from the app').fill('000000');
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That code is not valid');
+    await page.getByLabel('Code from the app').fill(currentTotp(secret));
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    // Next sign-in: password, then the code (the next time step, since a code works once).
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Login or email').waitFor();
+    await page.getByLabel('Login or email').fill('ann');
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    await world.shot(page, 'login-totp');
+    await page.getByLabel('Authentication code').fill(currentTotp(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(world.pageErrors).toEqual([]);
+  });
+
+  it('says so when the session has expired, and returns to the page after signing in again', async () => {
+    const page = await world.page();
+    await world.signIn(page, 'strict.test', 'sam');
+    await page.goto(world.url('strict.test', '/account'));
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    // The session's lifetime runs out on the server.
+    await world.h.asOperator('strict', (ctx) =>
+      identityDbFor(ctx.platform, ctx.scope).updateTable('session').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute(),
+    );
+    await page.reload();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Your session has expired');
+    expect(page.url()).toContain('/login?next=%2Faccount');
+    await page.getByLabel('Login or email').fill('sam');
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+  });
+
+  it('tells a blocked IP why it cannot sign in', async () => {
+    const page = await world.page();
+    await page.goto(world.url('strict.test', '/login'));
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await page.getByLabel('Login or email').fill('sam');
+      await page.getByLabel('Password', { exact: true }).fill(`wrong ${attempt}`);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('alert').waitFor();
+      await expect.poll(async () => page.getByRole('button', { name: 'Sign in', exact: true }).isEnabled()).toBe(true);
+    }
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('sign-in is blocked');
+    await world.shot(page, 'login-blocked');
+    await world.h.asOperator('strict', (ctx) => identityDbFor(ctx.platform, ctx.scope).deleteFrom('login_failure').execute());
+  });
+
+  it('shows a deactivated tenant a page that says so', async () => {
+    await world.h.platform.tenants.setStatus('gone', 'deactivated');
+    await world.h.refreshHosts();
+    const page = await world.page();
+    const response = await page.goto(world.url('gone.test', '/login'));
+    expect(response?.status()).toBe(403);
+    expect(await page.getByRole('alert').textContent()).toContain('deactivated');
+    await world.shot(page, 'login-deactivated-tenant');
+  });
+
+  it('works at phone width', async () => {
+    const page = await world.page({ width: 375, height: 740 });
+    await page.goto(world.url('acme.test', '/login'));
+    await page.getByLabel('Login or email').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await world.shot(page, 'login-phone');
+  });
+});
