@@ -24,6 +24,11 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
     await h.addTenant('strict', ['strict.test']);
     writeFileSync(join(h.dataDir, 'tenants/strict/config.ini'), '[Security]\nbrute_force_max_retries = 3\n');
     await h.addTenant('gone', ['gone.test']);
+    // sso offers its identity providers; locked forces single sign-on.
+    await h.addTenant('sso', ['sso.test']);
+    writeFileSync(join(h.dataDir, 'tenants/sso/config.ini'), '[OIDC]\nenabled = 1\ndisplay_name = "Acme Okta"\n[SAML]\nenabled = 1\ndisplay_name = "Corporate SAML"\n[LDAP]\nenabled = 1\ndisplay_name = "Acme Directory"\n');
+    await h.addTenant('locked', ['locked.test']);
+    writeFileSync(join(h.dataDir, 'tenants/locked/config.ini'), '[SSO]\nforce_sso = 1\n[OIDC]\nenabled = 1\ndisplay_name = "Acme Okta"\n');
     await h.addUser('acme', 'ann', { superuser: true });
     await h.addUser('strict', 'sam', { superuser: true });
     await h.addSite('acme', 'shop');
@@ -73,6 +78,29 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     expect(world.pageErrors).toEqual([]);
+  });
+
+  it('offers the identity providers the tenant enabled, and only those', async () => {
+    const page = await world.page();
+    await page.goto(world.url('sso.test', '/login?next=%2Freports'));
+    const okta = page.getByRole('link', { name: 'Acme Okta' });
+    await okta.waitFor();
+    expect(await okta.getAttribute('href')).toBe('/auth/oidc/start?return_to=%2Freports');
+    expect(await page.getByRole('link', { name: 'Corporate SAML' }).getAttribute('href')).toBe('/auth/saml/login?return_to=%2Freports');
+    expect(await page.getByLabel('Use Acme Directory (directory account)').isVisible()).toBe(true);
+    await world.shot(page, 'login-sso');
+
+    // acme enabled none: the password form alone.
+    await page.goto(world.url('acme.test', '/login'));
+    await page.getByLabel('Login or email').waitFor();
+    expect(await page.getByRole('link', { name: 'Acme Okta' }).count()).toBe(0);
+
+    // Forced SSO hides the password form behind an administrator's link (break-glass users).
+    await page.goto(world.url('locked.test', '/login'));
+    await page.getByRole('link', { name: 'Acme Okta' }).waitFor();
+    expect(await page.getByLabel('Login or email').count()).toBe(0);
+    await page.getByRole('button', { name: 'Administrator sign-in with password' }).click();
+    expect(await page.getByLabel('Login or email').isVisible()).toBe(true);
   });
 
   it('says so when the session has expired, and returns to the page after signing in again', async () => {
