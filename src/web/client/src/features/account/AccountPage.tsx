@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import QRCode from 'qrcode';
+import { qrDataUrl } from '../../ui/qr';
 import { api } from '../../api/http';
 import { useSession } from '../../api/session';
 import { Button, Card, CopyButton, ErrorNotice, PageHeader, SuccessNotice, TextField, formatDateTime } from '../../ui/components';
@@ -46,7 +46,7 @@ function MfaCard({ enabled, onChange }: { enabled: boolean; onChange: () => Prom
   const begin = useMutation({
     mutationFn: async () => {
       const answer = await api.post<{ secret: string; uri: string; recoveryCodes: string[] }>('/auth/mfa/enroll');
-      setEnrollment({ ...answer, qr: await QRCode.toDataURL(answer.uri, { margin: 1, width: 200 }) });
+      setEnrollment({ ...answer, qr: await qrDataUrl(answer.uri) });
     },
   });
   const confirm = useMutation({

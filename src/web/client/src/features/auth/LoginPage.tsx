@@ -1,8 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import QRCode from 'qrcode';
 import { ApiError, api, setCsrfToken } from '../../api/http';
+import { qrDataUrl } from '../../ui/qr';
 import { useSession } from '../../api/session';
 import type { ProvidersAnswer, SignInAnswer } from '../../api/types';
 import { Brand } from '../../layout/Shell';
@@ -99,7 +99,7 @@ export function LoginPage() {
       return setStep({ kind: 'totp' });
     }
     const enrollment = await api.post<{ secret: string; uri: string; recoveryCodes: string[] }>('/auth/mfa/enroll', {}, { quiet: true });
-    const qr = await QRCode.toDataURL(enrollment.uri, { margin: 1, width: 200 });
+    const qr = await qrDataUrl(enrollment.uri);
     setNotice('Your organisation requires two-factor authentication. Set it up to continue.');
     setStep({ kind: 'enroll', ...enrollment, qr });
   };
