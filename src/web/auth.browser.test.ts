@@ -146,6 +146,34 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
     await world.shot(page, 'login-deactivated-tenant');
   });
 
+  it('can be used with the keyboard alone: sign in, skip to the content, reach the navigation', async () => {
+    const page = await world.page();
+    await page.goto(world.url('strict.test', '/login'));
+    await page.getByLabel('Login or email').waitFor();
+    // The login field has the focus on arrival; Tab and Enter do the rest.
+    await page.keyboard.type('sam');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(TEST_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Every control on the page has an accessible name.
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((element) => {
+          const control = element as HTMLInputElement;
+          if (control.type === 'hidden') return false;
+          const labelled = (control.labels?.length ?? 0) > 0 || control.getAttribute('aria-label') || control.getAttribute('aria-labelledby');
+          return !labelled && !(element.tagName === 'BUTTON' && element.textContent?.trim());
+        })
+        .map((element) => element.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+  });
+
   it('works at phone width', async () => {
     const page = await world.page({ width: 375, height: 740 });
     await page.goto(world.url('acme.test', '/login'));
