@@ -40,6 +40,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
     await h.addSite('acme', 'shop');
     const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
     await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
+    await createUser(system, { login: 'ivy', email: 'ivy@platform.example', password: TEST_PASSWORD });
   }, 120_000);
 
   afterAll(async () => {
@@ -244,6 +245,37 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
     await page.getByRole('navigation', { name: 'Platform administration' }).getByRole('link', { name: 'Groups' }).click();
     await page.getByRole('link', { name: 'EU analysts' }).waitFor();
     await world.shot(page, 'platform-groups');
+    expect(world.pageErrors).toEqual([]);
+  });
+
+  it('explains the tenant strategy before switching, and moves a user from the platform to a tenant', async () => {
+    const page = await world.page();
+    await world.signIn(page, PLATFORM, 'ops');
+    await page.goto(world.url(PLATFORM, '/platform/strategy'));
+    await page.getByRole('heading', { name: 'This platform is multi-tenant' }).waitFor();
+    await page.getByRole('button', { name: 'Switch to single-tenant' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Switch to single-tenant?' });
+    expect(await dialog.textContent()).toContain('Every tenant user is deactivated');
+    expect(await dialog.getByRole('button', { name: 'Switch to single-tenant' }).isDisabled()).toBe(true);
+    await world.shot(page, 'platform-strategy');
+    // Escape closes it; nothing was switched.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect((await world.h.platform.registry.strategy()).strategy).toBe('multi-tenant');
+
+    await page.getByRole('navigation', { name: 'Platform administration' }).getByRole('link', { name: 'Move users' }).click();
+    await page.getByRole('heading', { name: 'Move a user' }).waitFor();
+    await page.getByLabel('Login').fill('ivy');
+    await page.getByLabel('To tenant').selectOption('acme');
+    await page.getByRole('button', { name: 'Move user…' }).click();
+    await page.getByRole('dialog', { name: 'Move ivy?' }).getByRole('button', { name: 'Move user' }).click();
+    await page.getByText('ivy moved from the platform to acme').waitFor();
+    await world.shot(page, 'platform-move-user');
+    // Moving again is refused with the server's message.
+    await page.getByLabel('Login').fill('ivy');
+    await page.getByRole('button', { name: 'Move user…' }).click();
+    await page.getByRole('dialog', { name: 'Move ivy?' }).getByRole('button', { name: 'Move user' }).click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'Move ivy?' }).getByRole('alert').count()).toBe(1);
     expect(world.pageErrors).toEqual([]);
   });
 

@@ -293,7 +293,7 @@ export function GroupPage() {
           <KindBadge group={group} /> {group.description && <span className="muted">{group.description}</span>}
         </p>
       </PageHeader>
-      <div className="grid-2">
+      <div className="grid-2 platform-grid-top">
         <MembersCard key={`members-${group.id}`} group={group} />
         <div>
           <PolicyCard key={`policy-${group.id}`} group={group} />

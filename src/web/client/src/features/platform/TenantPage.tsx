@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../../api/http';
@@ -314,7 +314,6 @@ function LimitsCard({ tenant }: { tenant: TenantAdmin }) {
           Save limits
         </Button>
       </form>
-      <p className="muted">Lowering a limit below what exists removes nothing; it only stops new users or sites.</p>
       <ErrorNotice error={update.error} />
       <Saved show={update.isSuccess && !update.isPending}>Limits saved.</Saved>
     </Card>
@@ -460,7 +459,11 @@ export function TenantPage() {
   const { actIn } = useSession();
   const [outcome, setOutcome] = useState<string | null>(null);
   const tenant = useQuery({ queryKey: keys.tenant(slug), queryFn: () => platformApi.tenant(slug) });
-  const created = (location.state as { created?: boolean } | null)?.created === true;
+  // "Created" is said once: the history entry forgets it, so a reload does not repeat it.
+  const [created] = useState(() => (location.state as { created?: boolean } | null)?.created === true);
+  useEffect(() => {
+    if (created) void navigate(location.pathname, { replace: true, state: null });
+  }, [created, location.pathname, navigate]);
 
   if (tenant.isLoading) return <Loading label="Loading the tenant…" />;
   if (tenant.error || !tenant.data) {

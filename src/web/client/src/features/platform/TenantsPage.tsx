@@ -128,32 +128,45 @@ export function TenantsPage() {
             </Button>
           </Empty>
         ) : (
-          <DataTable<TenantAdmin>
-            caption="Tenants"
-            rows={tenants.data}
-            rowKey={(t) => t.slug}
-            initialSort={{ key: 'name', descending: false }}
-            onRowClick={(t) => void navigate(`/platform/tenants/${encodeURIComponent(t.slug)}`)}
-            columns={[
-              {
-                key: 'name',
-                label: 'Tenant',
-                value: (t) => `${t.name} ${t.slug}`,
-                render: (t) => (
-                  <span className="platform-tenant-cell">
-                    <Link to={`/platform/tenants/${encodeURIComponent(t.slug)}`} onClick={(event) => event.stopPropagation()}>
-                      {t.name}
-                    </Link>
-                    <code className="muted">{t.slug}</code>
-                  </span>
-                ),
-              },
-              { key: 'hosts', label: 'Hosts', value: (t) => t.hosts.join(' '), render: (t) => <span className="platform-hosts">{t.hosts.join(', ')}</span> },
-              { key: 'status', label: 'Status', render: (t) => <StatusBadge status={t.status} /> },
-              { key: 'limits', label: 'Users / sites', sortable: false, value: (t) => `${limitText(t.limits.maxUsers)} / ${limitText(t.limits.maxSites)}`, render: (t) => `${limitText(t.limits.maxUsers)} / ${limitText(t.limits.maxSites)}` },
-              { key: 'createdAt', label: 'Created', render: (t) => formatDateTime(t.createdAt) },
-            ]}
-          />
+          <div className="platform-tenants-table">
+            <DataTable<TenantAdmin>
+              caption="Tenants"
+              rows={tenants.data}
+              rowKey={(t) => t.slug}
+              initialSort={{ key: 'name', descending: false }}
+              onRowClick={(t) => void navigate(`/platform/tenants/${encodeURIComponent(t.slug)}`)}
+              columns={[
+                {
+                  key: 'name',
+                  label: 'Tenant',
+                  value: (t) => `${t.name} ${t.slug}`,
+                  render: (t) => (
+                    <span className="platform-tenant-cell">
+                      <Link to={`/platform/tenants/${encodeURIComponent(t.slug)}`} onClick={(event) => event.stopPropagation()}>
+                        {t.name}
+                      </Link>
+                      <code className="muted">{t.slug}</code>
+                    </span>
+                  ),
+                },
+                {
+                  key: 'hosts',
+                  label: 'Hosts',
+                  value: (t) => t.hosts.join(' '),
+                  render: (t) => (
+                    <span className="platform-hosts">
+                      {t.hosts.map((host) => (
+                        <span key={host}>{host}</span>
+                      ))}
+                    </span>
+                  ),
+                },
+                { key: 'status', label: 'Status', render: (t) => <StatusBadge status={t.status} /> },
+                { key: 'limits', label: 'Users / sites', sortable: false, value: (t) => `${limitText(t.limits.maxUsers)} / ${limitText(t.limits.maxSites)}` },
+                { key: 'createdAt', label: 'Created', render: (t) => formatDateTime(t.createdAt) },
+              ]}
+            />
+          </div>
         ))}
       <CreateTenantDialog open={creating} onClose={() => setCreating(false)} />
     </>
