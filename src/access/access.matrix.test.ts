@@ -197,6 +197,11 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'PATCH /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'PATCH', url: `/api/v1/users/${t.tmpUser}`, payload: { alias: 'changed' } }) },
   { name: 'DELETE /api/v1/users/:login', need: { on: 'superuser' }, request: (t) => ({ method: 'DELETE', url: `/api/v1/users/${t.tmpUser}` }) },
   { name: 'PUT /api/v1/users/:login/active', need: { on: 'superuser' }, request: (t) => ({ method: 'PUT', url: `/api/v1/users/${t.tmpUser}/active`, payload: { active: false } }) },
+  // Invitations: creating with `invite` is creating; tmpUser (view on sites 1 and 2) is a super user's to invite. Unknown tokens are unknown to everyone.
+  { name: 'POST /api/v1/users (invite)', need: { on: 'site', role: 'admin' }, request: (t) => ({ method: 'POST', url: '/api/v1/users', payload: { login: `${t.tmpUser}-inv`, email: `${t.tmpUser}-inv@${t.tenant.slug}.example`, invite: true, initialSiteId: t.site } }) },
+  { name: 'POST /api/v1/users/:login/invitation', need: { on: 'superuser' }, request: (t) => ({ method: 'POST', url: `/api/v1/users/${t.tmpUser}/invitation` }) },
+  { name: 'GET /api/v1/invitations/:token', need: { on: 'nobody' }, request: () => ({ method: 'GET', url: `/api/v1/invitations/${'x'.repeat(43)}` }) },
+  { name: 'POST /auth/invitation', need: { on: 'nobody' }, request: () => ({ method: 'POST', url: '/auth/invitation', payload: { token: 'x'.repeat(43), password: TEST_PASSWORD } }) },
   { name: 'GET /auth/providers', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/auth/providers' }) },
   // Workspace: groups (2 = All tenant users, 3 = the tenant group "Matrix"), collections, items.
   { name: 'GET /api/v1/groups', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/groups' }) },

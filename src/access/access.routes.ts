@@ -7,8 +7,9 @@ import { withRequestContext, type RequestAuth, type RequestContextDeps } from '.
 import { actorForUser } from './actors.js';
 import { effectiveAttributeValues } from '../workspace/attributes.js';
 import { bruteForceRule, listBlockedIps, unblockIp } from './brute-force.js';
-import { identityDbFor, settingsFor, type ActContext } from './context.js';
+import { identityDbFor, settingsFor, type ActContext, type Scope } from './context.js';
 import { identityStore } from './identity.store.js';
+import { createAndInviteUser, inviteUser } from './invitations.service.js';
 import { resetMfa } from './mfa.js';
 import { capabilities, decide, effectiveRole, isCapability, type AccessContext } from './policy.js';
 import { createToken, deleteToken, listTokens } from './tokens.js';
@@ -39,6 +40,18 @@ export function restToken(request: FastifyRequest): { value: string; secure: boo
   const query = request.query as Record<string, unknown> | undefined;
   const token = query?.['token_auth'];
   return typeof token === 'string' && token !== '' ? { value: token, secure: false } : undefined;
+}
+
+/**
+ * `scheme://host[:port]` where an invitation is redeemed: the request's own host, or the
+ * tenant's first host when a platform admin invites from the platform host, since the
+ * token lives only in the store of the tenant whose host is asked.
+ */
+export function invitationOrigin(request: FastifyRequest, scope: Scope): string {
+  if (request.tenant || scope.kind !== 'tenant' || !scope.tenant.hosts[0]) return `${request.protocol}://${request.host}`;
+  const host = scope.tenant.hosts[0];
+  const port = /:(\d{1,5})$/.exec(request.host ?? '');
+  return `${request.protocol}://${host.includes(':') ? `[${host}]` : host}${port ? `:${port[1]}` : ''}`;
 }
 
 function requireSignedIn(auth: RequestAuth): void {
@@ -143,24 +156,35 @@ export async function accessRoutes(root: FastifyInstance, deps: RequestContextDe
           alias: Type.Optional(Type.String({ maxLength: 200 })),
           superuser: Type.Optional(Type.Boolean()),
           initialSiteId: Type.Optional(Type.Integer({ minimum: 1 })),
+          /** Create without a password and answer a one-time invitation link (emailed when [Mail] is set up). */
+          invite: Type.Optional(Type.Boolean()),
         }),
       },
     },
     async (request, reply) => {
       const body = request.body;
+      if (body.invite === true && body.password !== undefined) {
+        throw new PluraError('invalid_input', 'Send either a password or "invite": true, not both: an invited user chooses its own password.');
+      }
+      const input = {
+        login: body.login,
+        email: body.email,
+        alias: body.alias ?? null,
+        superuser: body.superuser ?? false,
+        initialSiteId: body.initialSiteId ?? null,
+      };
       const user = await api(request, reply, (auth) =>
-        createUser(auth.ctx, {
-          login: body.login,
-          email: body.email,
-          password: body.password ?? null,
-          alias: body.alias ?? null,
-          superuser: body.superuser ?? false,
-          initialSiteId: body.initialSiteId ?? null,
-        }),
+        body.invite === true ? createAndInviteUser(auth.ctx, input, invitationOrigin(request, auth.ctx.scope)) : createUser(auth.ctx, { ...input, password: body.password ?? null }),
       );
       return reply.code(201).send(user);
     },
   );
+
+  // A one-time link for a user without a password (a new one replaces a pending one); the same right as creating the user.
+  app.post('/api/v1/users/:login/invitation', { schema: { params: LoginParams } }, async (request, reply) => {
+    const offer = await api(request, reply, (auth) => inviteUser(auth.ctx, request.params.login, invitationOrigin(request, auth.ctx.scope)));
+    return reply.code(201).send(offer);
+  });
 
   app.get('/api/v1/users/:login', { schema: { params: LoginParams } }, async (request, reply) =>
     api(request, reply, async (auth) => {

@@ -110,4 +110,20 @@ export const identityMigrations: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    // Invitations instead of passwords set by an administrator; tenant users and platform users alike.
+    name: '2026-11-25-01-user-invitations',
+    async up(db) {
+      await db.schema
+        .createTable('user_invitation')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('user.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('invited_by', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('user_invitation_user').on('user_invitation').column('user_id').execute();
+    },
+  },
 ];

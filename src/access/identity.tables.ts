@@ -112,6 +112,21 @@ export interface SetupTokenTable {
   used_at: string | null;
 }
 
+/**
+ * One-time invitations: a link that lets a user who has no password yet choose one
+ * (and signs it in). Only a keyed hash of the token is stored; a newer invitation
+ * replaces a pending one, and a deleted user takes its invitations with it.
+ */
+export interface UserInvitationTable {
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  /** Audit label of whoever issued it. */
+  invited_by: string;
+}
+
 export interface IdentityTables {
   user: UserTable;
   password_history: PasswordHistoryTable;
@@ -124,4 +139,5 @@ export interface IdentityTables {
   login_failure: LoginFailureTable;
   ip_unblock: IpUnblockTable;
   setup_token: SetupTokenTable;
+  user_invitation: UserInvitationTable;
 }

@@ -3,11 +3,13 @@ import {
   can,
   capabilities,
   decide,
+  decideInvite,
   effectiveRole,
   siteFilter,
   type AccessContext,
   type Actor,
   type Capability,
+  type InviteeFacts,
   type SiteRole,
   type TenantUserActor,
 } from './policy.js';
@@ -130,4 +132,41 @@ describe('policy: anonymous and lists', () => {
     expect(siteFilter(tenantUser('view'), 'view_reports', 'acme')).toEqual([1]);
     expect(siteFilter(tenantUser('view'), 'configure_site', 'acme')).toEqual([]);
   });
+});
+
+describe('policy: who may invite a user (the right to create it)', () => {
+  const grants = (entries: [number, SiteRole][]) => new Map(entries.map(([siteId, role]) => [siteId, { role, capabilities: new Set<Capability>() }]));
+  const invitee = (sites: [number, SiteRole][], superuser = false, tenant = 'acme'): InviteeFacts => ({ context: { kind: 'tenant', tenant }, superuser, sites: grants(sites) });
+  const platformInvitee: InviteeFacts = { context: { kind: 'platform' }, superuser: false, sites: new Map() };
+  const admin = (actingIn: string | null): Actor => ({ kind: 'platform_user', userId: 1, login: 'ops', platformAdmin: true, actingIn });
+  const siteAdmin = tenantUser('admin');
+  const anonymous: Actor = { kind: 'anonymous', tenant: 'acme', sites: grants([[1, 'view']]) };
+  // actor, invitee, allowed
+  const rows: [string, Actor, InviteeFacts, boolean][] = [
+    ['super user: any user of its tenant', tenantUser('superuser'), invitee([[1, 'admin'], [2, 'view']]), true],
+    ['super user: another super user', tenantUser('superuser'), invitee([], true), true],
+    ['super user of another tenant', tenantUser('superuser', [], 'globex'), invitee([[1, 'view']]), false],
+    ['site admin: a view user of its site', siteAdmin, invitee([[1, 'view']]), true],
+    ['site admin: a write user of its site', siteAdmin, invitee([[1, 'write']]), true],
+    ['site admin: a user also on a site it does not administer', siteAdmin, invitee([[1, 'view'], [2, 'view']]), false],
+    ['site admin: an admin of its site', siteAdmin, invitee([[1, 'admin']]), false],
+    ['site admin: a user without any role', siteAdmin, invitee([]), false],
+    ['site admin: a super user', siteAdmin, invitee([], true), false],
+    ['site admin of another tenant', tenantUser('admin', [], 'globex'), invitee([[1, 'view']]), false],
+    ['write user', tenantUser('write'), invitee([[1, 'view']]), false],
+    ['view user', tenantUser('view'), invitee([[1, 'view']]), false],
+    ['anonymous', anonymous, invitee([[1, 'view']]), false],
+    ['platform admin acting in the tenant', admin('acme'), invitee([[1, 'admin']], true), true],
+    ['platform admin not acting in it', admin(null), invitee([[1, 'view']]), false],
+    ['platform admin: a platform user', admin(null), platformInvitee, true],
+    ['tenant super user: a platform user', tenantUser('superuser'), platformInvitee, false],
+    ['console operator', { kind: 'system', name: 'cli' }, invitee([[1, 'admin']], true), true],
+  ];
+  for (const [label, actor, facts, allowed] of rows) {
+    it(`${label}: ${allowed ? 'may' : 'may not'} invite`, () => {
+      const decision = decideInvite(actor, facts);
+      expect(decision.allowed, decision.reason).toBe(allowed);
+      expect(decision.reason).not.toBe('');
+    });
+  }
 });

@@ -213,6 +213,41 @@ export function effectiveRole(actor: Actor, tenant: string, siteId: number): Sit
   return actor.sites.get(siteId)?.role ?? 'noaccess';
 }
 
+// ---------------------------------------------------------------------------
+// Invitations. The invitation service loads the facts; the rules live here.
+
+/** The user an invitation is for, as the invitation service found it. */
+export interface InviteeFacts {
+  /** Where the user lives: a tenant, or the platform (platform users). */
+  readonly context: { readonly kind: 'platform' } | { readonly kind: 'tenant'; readonly tenant: string };
+  readonly superuser: boolean;
+  /** Its roles on the tenant's sites (none for platform users). */
+  readonly sites: ReadonlyMap<number, SiteGrant>;
+}
+
+/**
+ * May `actor` invite this user (issue the one-time link that sets its password)? The
+ * same right as creating it: a super user (a platform admin for platform users) invites
+ * anyone of its scope; a site admin only a user it could have made itself — no super
+ * user, no admin role (site admins grant view or write, never admin), and roles only on
+ * sites whose users it manages. Whoever opens the link becomes that user, so a user
+ * wider than the inviter could create is never invitable by it.
+ */
+export function decideInvite(actor: Actor, invitee: InviteeFacts): Decision {
+  const whole = decide(actor, invitee.context.kind === 'tenant' ? 'manage_tenant' : 'manage_platform', invitee.context);
+  if (whole.allowed || invitee.context.kind !== 'tenant') return whole;
+  const tenant = invitee.context.tenant;
+  if (invitee.superuser) return deny('only super users invite a super user');
+  if (invitee.sites.size === 0) return deny('a user without a role on any site is invited by super users only');
+  for (const [siteId, grant] of invitee.sites) {
+    if (grant.role === 'admin') return deny(`the user is admin of site ${siteId}: site admins grant view or write, never admin`);
+    const site = decide(actor, 'manage_site_users', { kind: 'site', tenant, siteId });
+    if (!site.allowed) return deny(`the user holds a role on site ${siteId}, whose users the inviter does not manage (${site.reason})`);
+  }
+  const ids = [...invitee.sites.keys()].sort((a, b) => a - b);
+  return allow(`manage_site_users on every site the user holds a role on (${ids.join(', ')})`);
+}
+
 /** Audit label of an actor: its login, or what it is. */
 export function actorLabel(actor: Actor): string {
   switch (actor.kind) {
