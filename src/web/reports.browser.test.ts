@@ -1,0 +1,263 @@
+/**
+ * The Reports area in a real browser: hits tracked through the tenant's /matomo.php,
+ * then the overview, a core report (sorting, search, row evolution, export), the segment
+ * editor (applied, saved, deleted), the real-time visitor log, the empty state of a site
+ * without data, the sites a view-only user sees, and phone width.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { setUserAccess } from '../access/users.service.js';
+import { haveBrowser, openBrowserWorld, type BrowserWorld, type Hit } from './test-support/browser.js';
+
+const HOST = 'shop.test';
+const CHROME_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0';
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
+const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
+
+const page = (id: string, ua: string, path: string, title: string, extra: Partial<Hit> = {}): Hit => ({
+  idsite: 1,
+  _id: id,
+  ua,
+  lang: 'en-us',
+  res: '1920x1080',
+  url: `https://store.example${path}`,
+  action_name: title,
+  ...extra,
+});
+
+// Four visits: search (Chrome), website (Firefox), direct (iPhone), campaign (Android).
+const HITS: readonly Hit[] = [
+  page('a000000000000001', CHROME_WINDOWS, '/', 'Home', { urlref: 'https://www.google.com/search?q=plura+shop' }),
+  page('a000000000000001', CHROME_WINDOWS, '/pricing', 'Pricing'),
+  { idsite: 1, _id: 'a000000000000001', ua: CHROME_WINDOWS, url: 'https://store.example/pricing', e_c: 'Video', e_a: 'Play', e_n: 'Intro' },
+  page('b000000000000002', FIREFOX_LINUX, '/pricing', 'Pricing', { urlref: 'https://news.example.org/article', lang: 'de-de' }),
+  page('b000000000000002', FIREFOX_LINUX, '/docs/start', 'Getting started', { lang: 'de-de' }),
+  page('b000000000000002', FIREFOX_LINUX, '/docs/install', 'Install', { lang: 'de-de' }),
+  page('c000000000000003', IPHONE, '/', 'Home', { res: '390x844', lang: 'fr-fr' }),
+  page('d000000000000004', ANDROID, '/landing?mtm_campaign=spring', 'Spring sale', { res: '412x915' }),
+];
+
+describe.skipIf(!haveBrowser)('reports in the web interface', () => {
+  let world: BrowserWorld;
+
+  beforeAll(async () => {
+    world = await openBrowserWorld();
+    const { h } = world;
+    await h.addTenant('shop', [HOST]);
+    await h.addSite('shop', 'store');
+    await h.addSite('shop', 'quiet');
+    await h.addSite('shop', 'secret');
+    await h.addUser('shop', 'ana', { superuser: true });
+    await h.addUser('shop', 'vic');
+    await h.asOperator('shop', (ctx) => setUserAccess(ctx, 'vic', 'view', [1, 2]));
+    await world.track(HOST, HITS);
+  }, 120_000);
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  // Actions wait at most 10 s (Playwright's library default is forever).
+  const open = async (viewport?: { width: number; height: number }) => {
+    const p = await world.page(viewport);
+    p.setDefaultTimeout(10_000);
+    return p;
+  };
+  // Reports are archived on first use: give answers a few seconds (vitest's default is one).
+  const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 10_000 });
+  const kpi = (p: Page, name: string) => p.locator('.kpi').filter({ has: p.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
+  const firstColumn = (p: Page) => p.locator('.data-table tbody tr td:first-child .row-label-text').allTextContents();
+
+  it('opens the first site and shows the visits summary and visits over time', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports'));
+    await p.waitForURL(/\/reports\/1(\?|$)/);
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+    expect(await kpi(p, 'Actions').textContent()).toBe('8');
+    expect(await kpi(p, 'Unique visitors').textContent()).toBe('4');
+    expect(await kpi(p, 'Bounce rate').textContent()).toBe('50%');
+    expect(await p.getByLabel('Site', { exact: true }).inputValue()).toBe('1');
+    expect(await p.getByLabel('Period', { exact: true }).inputValue()).toBe('day');
+    const chart = p.getByRole('img', { name: /Visits over time: Visits from/ });
+    await chart.waitFor();
+    await poll(() => chart.locator('svg path').count()).toBeGreaterThan(0);
+    // Every control is labelled and reachable: the report menu is a list of links.
+    expect(await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).isVisible()).toBe(true);
+    await world.shot(p, 'reports-overview');
+
+    // Period and date go to the URL; month shows the same visits, the back button returns.
+    await p.getByLabel('Period', { exact: true }).selectOption('month');
+    await p.waitForURL(/period=month/);
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+    await p.goBack();
+    await p.waitForURL((url) => !url.search.includes('period=month'));
+    await p.getByRole('button', { name: 'Yesterday' }).click();
+    await p.waitForURL(/date=yesterday/);
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('0');
+  });
+
+  it('shows page URLs as a sortable, searchable table with row evolution and exports of the API data', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/1'));
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).click();
+    await p.waitForURL(/\/reports\/1\/pages\?/);
+    const table = p.locator('.data-table table');
+    await table.waitFor();
+    expect(await table.locator('caption').textContent()).toContain('Page URLs');
+    await poll(() => firstColumn(p)).toContain('/pricing');
+    const labels = await firstColumn(p);
+    expect(labels.includes('docs/start')).toBe(true);
+    // Sorted by pageviews first: / and /pricing (2 pageviews each) lead.
+    expect(labels.slice(0, 2).sort()).toEqual(['/index', '/pricing']);
+
+    await p.getByRole('button', { name: 'Page URL', exact: true }).click();
+    expect(await p.getByRole('columnheader', { name: /Page URL/ }).getAttribute('aria-sort')).toBe('ascending');
+    const ascending = await firstColumn(p);
+    expect(ascending).toEqual([...ascending].sort((a, b) => a.localeCompare(b)));
+    await p.getByRole('button', { name: 'Page URL', exact: true }).click();
+    expect(await firstColumn(p)).toEqual([...ascending].reverse());
+
+    await p.getByRole('searchbox').fill('docs');
+    await poll(() => firstColumn(p)).toHaveLength(2);
+    expect((await firstColumn(p)).every((l) => l.includes('docs'))).toBe(true);
+    await world.shot(p, 'reports-table');
+    await p.getByRole('searchbox').fill('');
+
+    // Row evolution: the same report for the last 30 days, for this row only.
+    await p.getByRole('button', { name: 'Row evolution of /pricing' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Row evolution: /pricing' });
+    await dialog.waitFor();
+    await dialog.getByRole('img', { name: /Evolution of \/pricing: Pageviews/ }).waitFor();
+    await dialog.getByText('Show the numbers').click();
+    await poll(() => dialog.locator('tbody tr').count()).toBe(30);
+    expect(await dialog.locator('tbody tr').last().locator('td').last().textContent()).toBe('2');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // Export: the links answer exactly what the Matomo API answers.
+    const csvHref = await p.getByRole('link', { name: 'CSV' }).getAttribute('href');
+    const jsonHref = await p.getByRole('link', { name: 'JSON' }).getAttribute('href');
+    expect(csvHref).toContain('method=Actions.getPageUrls');
+    expect(csvHref).toContain('filter_limit=-1');
+    expect(await p.getByRole('link', { name: 'CSV' }).getAttribute('download')).toMatch(/\.csv$/);
+    const csv = await p.request.get(world.url(HOST, csvHref ?? ''));
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toContain('csv');
+    const csvText = await csv.text();
+    expect(csvText.split('\n')[0]).toContain('label');
+    expect(csvText).toContain('/pricing');
+    const json = (await (await p.request.get(world.url(HOST, jsonHref ?? ''))).json()) as { label: string; nb_hits: number }[];
+    expect(json.find((row) => row.label.includes('/pricing'))?.nb_hits).toBe(2);
+    const api = (await (await p.request.get(world.url(HOST, '/index.php?module=API&method=Actions.getPageUrls&idSite=1&period=day&date=today&flat=1&filter_limit=-1&format=json'))).json()) as unknown;
+    expect(json).toEqual(api);
+  });
+
+  it('narrows every report with the segment editor, and saves and deletes segments', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/1'));
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+
+    await p.getByRole('button', { name: 'Add segment' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Segment editor' });
+    await dialog.getByLabel('Dimension 1').selectOption('browserName');
+    await dialog.getByLabel('Operator 1').selectOption('==');
+    await dialog.getByLabel('Value 1').fill('Firefox');
+    expect(await dialog.getByLabel('Segment definition').inputValue()).toBe('browserName==Firefox');
+    await dialog.getByRole('button', { name: 'Add condition' }).click();
+    await dialog.getByLabel('Join 2').selectOption('or');
+    await dialog.getByLabel('Dimension 2').selectOption('pageUrl');
+    await dialog.getByLabel('Operator 2').selectOption('=@');
+    await dialog.getByLabel('Value 2').fill('/landing?mtm');
+    // Values are URL-encoded inside the definition, as Matomo expects.
+    expect(await dialog.getByLabel('Segment definition').inputValue()).toBe('browserName==Firefox,pageUrl=@%2Flanding%3Fmtm');
+    await dialog.getByRole('button', { name: 'Apply segment' }).click();
+    await p.waitForURL(/segment=/);
+    expect(new URL(p.url()).searchParams.get('segment')).toBe('browserName==Firefox,pageUrl=@%2Flanding%3Fmtm');
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('2');
+
+    // Only the Firefox visit now.
+    await p.getByRole('button', { name: 'Edit segment' }).click();
+    await dialog.getByRole('button', { name: 'Remove condition 2' }).click();
+    await dialog.getByRole('button', { name: 'Apply segment' }).click();
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('1');
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).click();
+    await poll(async () => (await firstColumn(p)).length).toBe(3);
+    expect(await firstColumn(p)).not.toContain('/');
+    expect(new URL(p.url()).searchParams.get('segment')).toBe('browserName==Firefox');
+
+    // Saved with SegmentEditor.add (POST with the CSRF token), then picked from the list, then deleted.
+    await p.getByRole('button', { name: 'Edit segment' }).click();
+    await dialog.getByLabel('Name').fill('Firefox users');
+    await dialog.getByRole('button', { name: 'Save segment' }).click();
+    await dialog.getByText('Firefox users').waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await p.getByRole('button', { name: 'Clear segment' }).click();
+    await p.waitForURL((url) => !url.searchParams.has('segment'));
+    await poll(async () => (await firstColumn(p)).length).toBe(5);
+    await p.getByLabel('Saved', { exact: true }).selectOption({ label: 'Firefox users' });
+    await poll(async () => (await firstColumn(p)).length).toBe(3);
+    expect(await p.locator('.segment-current').textContent()).toContain('Firefox users');
+    await p.getByRole('button', { name: 'Edit segment' }).click();
+    await dialog.getByRole('button', { name: 'Delete Firefox users' }).click();
+    await dialog.getByText('No saved segments yet.').waitFor();
+  });
+
+  it('lists the visits in the real-time visitor log with their actions', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/1/visitor-log'));
+    const visits = p.getByRole('list', { name: 'Visits, latest first' }).locator(':scope > li');
+    await poll(() => visits.count()).toBe(4);
+    await poll(() => kpi(p, 'Visits').first().textContent()).toBe('4');
+    const firefox = visits.filter({ hasText: 'Firefox' });
+    expect(await firefox.textContent()).toContain('Website: news.example.org');
+    await firefox.getByText('3 actions').click();
+    expect(await firefox.locator('.visit-actions li').count()).toBe(3);
+    expect(await firefox.locator('.visit-actions').textContent()).toContain('/docs/install');
+    const chrome = visits.filter({ hasText: 'Windows' });
+    expect(await chrome.textContent()).toContain('Search: Google');
+  });
+
+  it('shows how to install the tracking code for a site without data', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/2'));
+    await p.getByRole('heading', { name: 'No data yet for quiet' }).waitFor();
+    const snippet = await p.locator('pre.tracking-snippet').textContent();
+    expect(snippet).toContain('_paq');
+    expect(snippet).toContain("'setSiteId', '2'");
+    expect(snippet).not.toContain('&quot;');
+    expect(await p.getByRole('button', { name: 'Copy the tracking code' }).isVisible()).toBe(true);
+    await p.goto(world.url(HOST, '/reports/2/pages'));
+    await p.getByRole('heading', { name: 'No data yet for quiet' }).waitFor();
+  });
+
+  it('offers a view-only user the sites it may view, and nothing else', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'vic');
+    await p.goto(world.url(HOST, '/reports'));
+    await p.waitForURL(/\/reports\/1/);
+    await poll(() => p.getByLabel('Site', { exact: true }).locator('option').allTextContents()).toEqual(['store', 'quiet']);
+    await p.goto(world.url(HOST, '/reports/3'));
+    await p.getByText('Site 3 does not exist or you may not view it.').waitFor();
+  });
+
+  it('fits a phone screen', async () => {
+    const p = await open({ width: 375, height: 800 });
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/1/pages'));
+    await poll(() => firstColumn(p)).toContain('/pricing');
+    // The report menu is a labelled select here.
+    expect(await p.getByLabel('Report', { exact: true }).inputValue()).toBe('pages');
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await world.shot(p, 'reports-phone');
+    await p.getByLabel('Report', { exact: true }).selectOption('');
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await world.shot(p, 'reports-phone-overview');
+    expect(world.pageErrors).toEqual([]);
+  });
+});
