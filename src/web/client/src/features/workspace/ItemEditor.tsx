@@ -282,8 +282,8 @@ function Editor({ kind, collectionId, item }: { kind: ItemKind; collectionId: st
           <TextArea label="Description" value={description} maxLength={2000} rows={2} className="ws-plain" onChange={(event) => setDescription(event.target.value)} />
         </section>
         {kind === 'saved_report' ? (
-          <section className="card" aria-label="Report">
-            <h2>Report</h2>
+          <section className="card" aria-labelledby="ws-report-title">
+            <h2 id="ws-report-title">What it shows</h2>
             <ReportFields value={report} onChange={setReport} />
           </section>
         ) : (

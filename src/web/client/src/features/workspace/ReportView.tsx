@@ -32,10 +32,14 @@ const METRIC_LABELS: Readonly<Record<string, string>> = {
   conversion_rate: 'Conversion rate',
   revenue: 'Revenue',
   entry_nb_visits: 'Entrances',
+  entry_nb_actions: 'Actions after entry',
+  entry_bounce_count: 'Bounces on entry',
+  entry_sum_visit_length: 'Time after entry (s)',
   exit_nb_visits: 'Exits',
   avg_time_on_page: 'Avg. time on page',
   sum_time_spent: 'Time spent (s)',
   label: 'Label',
+  url: 'URL',
 };
 const PREFERRED = ['nb_visits', 'nb_uniq_visitors', 'nb_pageviews', 'nb_hits', 'nb_actions', 'nb_events', 'nb_conversions', 'bounce_rate', 'nb_actions_per_visit', 'avg_time_on_site', 'conversion_rate', 'revenue'];
 const HIDDEN = new Set(['idsubdatatable', 'segment', 'sum_daily_nb_uniq_visitors', 'sum_daily_nb_users', 'subtable']);
@@ -118,9 +122,11 @@ function topRows(rows: readonly Row[], metric: string, count: number): { labels:
 
 function RowsTable({ rows, caption }: { rows: readonly Row[]; caption: string }) {
   const columns = useMemo<Column<Row>[]>(() => {
-    const metrics = metricsOf(rows, []).slice(0, 7);
+    const numeric = metricsOf(rows, []);
+    // The usual metrics first; raw sums and entry/exit details only when nothing else is there.
+    const metrics = (numeric.some((key) => PREFERRED.includes(key)) ? numeric.filter((key) => PREFERRED.includes(key) || key in METRIC_LABELS) : numeric).slice(0, 7);
     const texts: string[] = [];
-    for (const row of rows.slice(0, 20)) for (const [key, value] of Object.entries(row)) if (!HIDDEN.has(key) && !metrics.includes(key) && !texts.includes(key) && isPrimitive(value)) texts.push(key);
+    for (const row of rows.slice(0, 20)) for (const [key, value] of Object.entries(row)) if (!HIDDEN.has(key) && !numeric.includes(key) && !texts.includes(key) && isPrimitive(value) && value !== null) texts.push(key);
     const first = texts.includes('label') ? ['label', ...texts.filter((t) => t !== 'label')] : texts;
     return [
       ...first.slice(0, metrics.length > 0 ? 2 : 8).map((key) => ({ key, label: metricLabel(key), render: (row: Row) => format(row[key]), value: (row: Row) => format(row[key]) })),
@@ -152,13 +158,13 @@ export function ReportView({ data, visualization, title, params = {}, height = 2
 
   if (periods) {
     const labels = periods.map(([key]) => key);
-    if (periods.every(([, value]) => isRecord(value))) {
-      const rows = periods.map(([, value]) => value as Row);
+    // Matomo answers an empty array for a period without data, whatever the report's shape.
+    if (!periods.some(([, value]) => Array.isArray(value) && value.length > 0)) {
+      const rows = periods.map(([, value]) => (isRecord(value) ? value : {}));
       const metrics = metricsOf(rows, wanted);
-      if (visualization === 'table') return <RowsTable caption={title} rows={periods.map(([key, value]) => ({ label: key, ...(value as Row) }))} />;
-      const shown = metrics.slice(0, wanted.length > 0 ? 4 : 2);
-      if (shown.length === 0) return <Empty title="No numbers to draw." />;
-      return <Chart label={`${title}: ${shown.map(metricLabel).join(', ')} over time`} height={height} option={lineChartOption(labels, shown.map((metric) => ({ name: metricLabel(metric), values: rows.map((row) => numberOf(row[metric])) })))} />;
+      if (visualization === 'table') return <RowsTable caption={title} rows={periods.map(([key], i) => ({ label: key, ...rows[i] }))} />;
+      const shown = metrics.length > 0 ? metrics.slice(0, wanted.length > 0 ? 4 : 2) : wanted.length > 0 ? wanted : ['nb_visits'];
+      return <Chart label={`${title}: ${shown.map(metricLabel).join(', ')} over time`} height={height} option={lineChartOption(labels, shown.map((metric) => ({ name: metricLabel(metric), values: rows.map((row) => numberOf(row[metric]) ?? 0) })))} />;
     }
     // A table report over several periods: the top labels, each a line.
     const all = periods.flatMap(([, value]) => (isRows(value) ? value : []));

@@ -39,7 +39,7 @@ export function ActionMenu({ label, children }: { label: string; children: (clos
       <summary className="btn" aria-label={label}>
         <span aria-hidden="true">Actions ▾</span>
       </summary>
-      <div className="ws-menu-list" role="group" aria-label={label}>
+      <div className="ws-menu-list">
         {open && children(close)}
       </div>
     </details>
