@@ -5,6 +5,7 @@
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, matomo, query } from '../../api/http';
+import { abilitiesOf, useSession } from '../../api/session';
 import type { MatomoSite } from '../../api/types';
 
 export type CollectionKind = 'shared' | 'tenant' | 'internal' | 'personal';
@@ -221,9 +222,15 @@ export function useSites(enabled: boolean) {
 
 /** The reports a widget may show; the built-in list when the server cannot answer (no site here). */
 export function useReportCatalog() {
+  const session = useSession();
+  const abilities = abilitiesOf(session);
+  // The Matomo API answers 401 to a caller without a site (the platform host, a user without
+  // rights), and a 401 means "signed out" to the session: ask only who can get an answer.
+  const mayAsk = abilities.inTenant && (abilities.superuser || (session.me?.kind === 'tenant_user' && session.me.sites.length > 0));
   return useQuery({
-    queryKey: ['workspace', 'report-metadata'],
+    queryKey: ['workspace', 'report-metadata', mayAsk],
     queryFn: async () => {
+      if (!mayAsk) return FALLBACK_CATALOG;
       try {
         const list = await matomo<ReportMeta[]>('API.getReportMetadata');
         return Array.isArray(list) && list.length > 0 ? list : FALLBACK_CATALOG;
