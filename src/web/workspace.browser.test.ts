@@ -129,8 +129,15 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     // Move it into the sub-collection.
     await p.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Our analytics' }).click();
     await main(p).getByRole('link', { name: 'Browsers' }).waitFor();
-    await menu(p, 'Actions for Browsers').click();
-    await p.getByRole('button', { name: 'Move…' }).click();
+    // By keyboard: the row's menu button, its entries in tab order, Enter to choose.
+    await menu(p, 'Actions for Browsers').focus();
+    await p.keyboard.press('Enter');
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Edit');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Tab');
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Move…');
+    await p.keyboard.press('Enter');
     const move = p.getByRole('dialog', { name: 'Move “Browsers”' });
     await move.getByLabel('Move into').selectOption({ label: 'Tenant: Our analytics › Marketing' });
     await move.getByRole('button', { name: 'Move', exact: true }).click();
@@ -174,6 +181,11 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await expect.poll(() => p.getByRole('region', { name: 'Top pages' }).locator('tbody tr').count()).toBeGreaterThan(0);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await world.shot(p, 'dashboard-phone');
+    // The editor fits too: every widget's fields stacked.
+    await p.getByRole('link', { name: 'Edit dashboard' }).click();
+    await p.getByRole('group', { name: 'Widget 2' }).waitFor();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await world.shot(p, 'dashboard-editor-phone');
     expect(ownErrors()).toEqual([]);
   }, 180_000);
 
@@ -226,6 +238,16 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     expect(await p.getByRole('link', { name: /^Edit/ }).count()).toBe(0);
     expect(await menu(p, 'Actions for Company overview').count()).toBe(0);
     await world.shot(p, 'dashboard-view-only');
+
+    // A viewer may copy it into a collection it curates; the copy is its tenant's to change.
+    await p.getByRole('button', { name: 'Copy to my collections…' }).click();
+    const copy = p.getByRole('dialog', { name: 'Copy “Company overview”' });
+    await copy.getByLabel('Copy into').selectOption({ label: 'Tenant: Our analytics' });
+    await copy.getByLabel('Name of the copy (optional)').fill('Our overview');
+    await copy.getByRole('button', { name: 'Copy', exact: true }).click();
+    await p.getByRole('heading', { name: 'Our overview', level: 1 }).waitFor();
+    await p.getByRole('link', { name: 'Edit dashboard' }).waitFor();
+    expect(await p.getByRole('navigation', { name: 'Breadcrumb' }).textContent()).toContain('Our analytics');
     expect(ownErrors()).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { useAbilities } from '../../api/session';
 import { ErrorNotice, Loading, PageHeader, SuccessNotice } from '../../ui/components';
-import { Breadcrumbs, ItemActions } from './actions';
+import { Breadcrumbs, CopyItemButton, ItemActions } from './actions';
 import { ReportView } from './ReportView';
 import { RunPicker, evolutionDate, useRunChoice } from './RunPicker';
 import {
@@ -117,13 +117,15 @@ export function ItemPage() {
       <PageHeader
         title={it.name}
         actions={
-          curate && (
+          curate ? (
             <>
               <Link className="btn btn-primary" to={`${itemPath(it)}/edit`}>
                 Edit {it.kind === 'dashboard' ? 'dashboard' : 'report'}
               </Link>
               <ItemActions item={it} onNotice={setNotice} afterDelete={() => void navigate(collectionPath(it.collectionId))} />
             </>
+          ) : (
+            collection.data && <CopyItemButton item={it} />
           )
         }
       >

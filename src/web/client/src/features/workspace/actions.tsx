@@ -13,19 +13,24 @@ import { KIND_LABEL, collectionPath, itemKindLabel, itemPath, ops, pathOf, useCo
 export function ActionMenu({ label, children }: { label: string; children: (close: () => void) => ReactNode }) {
   const ref = useRef<HTMLDetailsElement>(null);
   const [open, setOpen] = useState(false);
+  // Closing puts focus back on the menu button, so a dialog opened from the menu returns there too.
   const close = () => {
-    if (ref.current) ref.current.open = false;
+    if (ref.current) {
+      ref.current.open = false;
+      ref.current.querySelector('summary')?.focus();
+    }
     setOpen(false);
   };
   useEffect(() => {
     if (!open) return;
     const onDown = (event: MouseEvent) => {
-      if (ref.current && !ref.current.contains(event.target as Node)) close();
+      if (ref.current && !ref.current.contains(event.target as Node)) {
+        ref.current.open = false;
+        setOpen(false);
+      }
     };
     const onKey = (event: KeyboardEvent) => {
-      if (event.key !== 'Escape' || !ref.current) return;
-      close();
-      ref.current.querySelector('summary')?.focus();
+      if (event.key === 'Escape') close();
     };
     document.addEventListener('mousedown', onDown);
     document.addEventListener('keydown', onKey);
@@ -40,7 +45,7 @@ export function ActionMenu({ label, children }: { label: string; children: (clos
         <span aria-hidden="true">Actions ▾</span>
       </summary>
       <div className="ws-menu-list">
-        {open && children(close)}
+        {children(close)}
       </div>
     </details>
   );
@@ -465,5 +470,30 @@ export function Breadcrumbs({ collectionId, current }: { collectionId: string; c
         )}
       </ol>
     </nav>
+  );
+}
+
+/** Viewers copy a dashboard or saved report into a collection they curate (a shared dashboard then runs on their own data). */
+export function CopyItemButton({ item }: { item: ItemView }) {
+  const [open, setOpen] = useState(false);
+  const refresh = useWorkspaceRefresh();
+  const navigate = useNavigate();
+  return (
+    <>
+      <Button onClick={() => setOpen(true)}>Copy to my collections…</Button>
+      <TargetDialog
+        open={open}
+        title={`Copy “${item.name}”`}
+        verb="Copy"
+        withName
+        exclude={() => false}
+        onClose={() => setOpen(false)}
+        onSubmit={async (target, name) => {
+          const copy = await ops.copyItem(item.id, target, name || undefined);
+          await refresh();
+          void navigate(itemPath(copy));
+        }}
+      />
+    </>
   );
 }
