@@ -50,6 +50,20 @@ function ChainBadge() {
   );
 }
 
+/** Whom or what an entry is about, read from its after (or before) values. */
+function subjectOf(entry: AuditEntry): string {
+  for (const side of [entry.after, entry.before]) {
+    if (side && typeof side === 'object' && !Array.isArray(side)) {
+      const values = side as Record<string, unknown>;
+      for (const key of ['login', 'name', 'ip', 'slug']) {
+        const value = values[key];
+        if (typeof value === 'string' && value !== '') return value;
+      }
+    }
+  }
+  return '';
+}
+
 function Json({ label, value }: { label: string; value: unknown }) {
   if (value === null || value === undefined) return null;
   return (
@@ -155,6 +169,7 @@ export function AuditPage() {
                     <th scope="col">Time</th>
                     <th scope="col">Actor</th>
                     <th scope="col">Action</th>
+                    <th scope="col">About</th>
                     <th scope="col">Site</th>
                     <th scope="col">IP</th>
                     <th scope="col">Changes</th>
@@ -175,6 +190,7 @@ export function AuditPage() {
                           <td>
                             <code>{entry.action}</code>
                           </td>
+                          <td>{subjectOf(entry)}</td>
                           <td>{siteName(entry.siteId)}</td>
                           <td>{entry.ip ?? ''}</td>
                           <td>
@@ -188,7 +204,7 @@ export function AuditPage() {
                         </tr>
                         {expanded && (
                           <tr id={`audit-${entry.id}`} className="admin-audit-details">
-                            <td colSpan={6}>
+                            <td colSpan={7}>
                               <div className="admin-json-pair">
                                 <Json label="Before" value={entry.before} />
                                 <Json label="After" value={entry.after} />

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, matomo } from '../../api/http';
 import { useAbilities } from '../../api/session';
-import { Button, CheckboxField, CopyButton, Dialog, ErrorNotice, Loading, PageHeader, SelectField, SuccessNotice, TextArea, TextField, formatDateTime } from '../../ui/components';
+import { Button, CheckboxField, Dialog, ErrorNotice, Loading, PageHeader, SelectField, SuccessNotice, TextArea, TextField, formatDateTime } from '../../ui/components';
+import { CopyTextButton } from '../../ui/clipboard';
 import { DataTable } from '../../ui/DataTable';
 import { ConfirmDialog, currencies, timeZones, useAdminSites, type AdminSite } from './common';
 
@@ -161,7 +162,7 @@ function TrackingCode({ site }: { site: AdminSite }) {
           <pre aria-label={`Tracking code of ${site.name}`} tabIndex={0}>
             {code.data.code}
           </pre>
-          <CopyButton text={code.data.code} label="Copy tracking code" />
+          <CopyTextButton text={code.data.code} label="Copy tracking code" />
         </>
       )}
     </div>

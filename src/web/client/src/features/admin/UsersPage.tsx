@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/http';
 import { useAbilities } from '../../api/session';
 import type { UserView } from '../../api/types';
-import { Button, CheckboxField, CopyButton, Dialog, ErrorNotice, Loading, PageHeader, SelectField, TextField, formatDateTime } from '../../ui/components';
+import { Button, CheckboxField, Dialog, ErrorNotice, Loading, PageHeader, SelectField, TextField, formatDateTime } from '../../ui/components';
+import { CopyTextButton } from '../../ui/clipboard';
 import { DataTable } from '../../ui/DataTable';
 import { isSiteAdminOnly, roleLabels, useAdminSites, useRolesBySite, type AdminSite, type InvitationOffer, type UserPlusRole } from './common';
 
@@ -22,7 +23,7 @@ export function InvitationNotice({ offer, login }: { offer: InvitationOffer; log
         <code className="token" aria-label="Invitation link">
           {offer.url}
         </code>
-        <CopyButton text={offer.url} label="Copy link" />
+        <CopyTextButton text={offer.url} label="Copy link" />
       </div>
     </div>
   );
