@@ -58,7 +58,9 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
     // Create: slug, name, hosts one per line; a bad slug is refused before anything is sent.
     await page.getByRole('button', { name: 'Create tenant' }).click();
     const create = page.getByRole('dialog', { name: 'Create a tenant' });
-    await create.getByLabel('Slug').fill('New Co');
+    // The slug has the focus: typing goes there.
+    await expect.poll(() => create.getByLabel('Slug').evaluate((input) => input === document.activeElement)).toBe(true);
+    await page.keyboard.type('New Co');
     await create.getByLabel('Hosts, one per line').fill('newco.test\nwww.newco.test\n');
     await create.getByRole('button', { name: 'Create tenant' }).click();
     await expect.poll(() => create.getByText('Lower-case letters').isVisible()).toBe(true);
@@ -242,9 +244,27 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
     const after = await h.platform.registry.db.selectFrom('user_group').select(['can_subscribe']).where('id', '=', row.id).executeTakeFirstOrThrow();
     expect(after.can_subscribe).toBe(1);
 
+    // An internal group holds platform users, without tenants, and carries no data policy.
+    await page.getByRole('navigation', { name: 'Platform administration' }).getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await dialog.getByLabel('Kind').selectOption('internal');
+    await dialog.getByLabel('Name', { exact: true }).fill('Operators');
+    await dialog.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: 'Operators', level: 1 }).waitFor();
+    await page.getByText('only tenant groups carry them').waitFor();
+    await members.getByLabel('Login of a platform user').fill('ops');
+    await members.getByRole('button', { name: 'Add member' }).click();
+    await members.getByRole('button', { name: 'Remove ops from Operators' }).waitFor();
+
+    // Deleting asks first; Cancel has the focus.
     await page.getByRole('navigation', { name: 'Platform administration' }).getByRole('link', { name: 'Groups' }).click();
     await page.getByRole('link', { name: 'EU analysts' }).waitFor();
     await world.shot(page, 'platform-groups');
+    await page.getByRole('button', { name: 'Delete group Operators' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete the group "Operators"?' });
+    await expect.poll(() => confirm.getByRole('button', { name: 'Cancel' }).evaluate((button) => button === document.activeElement)).toBe(true);
+    await confirm.getByRole('button', { name: 'Delete group' }).click();
+    await expect.poll(() => page.getByRole('link', { name: 'Operators' }).count()).toBe(0);
     expect(world.pageErrors).toEqual([]);
   });
 

@@ -1,5 +1,18 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Button, Dialog, ErrorNotice, TextField } from '../../ui/components';
+
+/**
+ * Focus for a modal form: the element marked `data-autofocus` once the dialog is open.
+ * The native dialog moves focus to its first control when shown (after the children's
+ * effects, so React's autoFocus is lost); the caller's effect runs after that.
+ */
+export function useInitialFocus<T extends HTMLElement>(open: boolean) {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    if (open) ref.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+  }, [open]);
+  return ref;
+}
 
 /**
  * Confirmation of a consequential act, in a modal dialog: what happens is spelled out in
@@ -30,6 +43,7 @@ export function ConfirmDialog({
   onClose: () => void;
 }) {
   const [typed, setTyped] = useState('');
+  const formRef = useInitialFocus<HTMLFormElement>(open);
   const ready = typeToConfirm === undefined || typed.trim() === typeToConfirm;
   const close = () => {
     setTyped('');
@@ -41,14 +55,17 @@ export function ConfirmDialog({
   };
   return (
     <Dialog open={open} title={title} onClose={close}>
-      <form onSubmit={submit} className="platform-confirm">
+      <form ref={formRef} onSubmit={submit} className="platform-confirm">
         <div className="platform-confirm-body">{children}</div>
         {typeToConfirm !== undefined && (
-          <TextField label={`Type ${typeToConfirm} to confirm`} value={typed} autoComplete="off" spellCheck={false} onChange={(event) => setTyped(event.target.value)} />
+          <TextField label={`Type ${typeToConfirm} to confirm`} data-autofocus value={typed} autoComplete="off" spellCheck={false} onChange={(event) => setTyped(event.target.value)} />
         )}
         <ErrorNotice error={error} />
         <div className="platform-actions">
-          <Button onClick={close}>Cancel</Button>
+          {/* Without a word to type, the safe choice has the focus: Enter does not confirm by accident. */}
+          <Button onClick={close} {...(typeToConfirm === undefined ? { 'data-autofocus': true } : {})}>
+            Cancel
+          </Button>
           <Button type="submit" variant={danger ? 'danger' : 'primary'} busy={busy} disabled={!ready}>
             {confirmLabel}
           </Button>

@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Button, Dialog, Empty, ErrorNotice, Loading, PageHeader, SelectField, TextArea, TextField } from '../../ui/components';
 import { DataTable } from '../../ui/DataTable';
-import { ConfirmDialog } from './Confirm';
+import { ConfirmDialog, useInitialFocus } from './Confirm';
 import { keys, platformApi, useGroups, type GroupKind, type GroupView } from './api';
 
 export const kindLabel: Record<GroupKind, string> = { internal: 'Internal', tenant: 'Tenant' };
@@ -23,6 +23,7 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
   const [kind, setKind] = useState<GroupKind>('tenant');
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
+  const formRef = useInitialFocus<HTMLFormElement>(open);
   const create = useMutation({
     mutationFn: () => platformApi.createGroup({ kind, name: name.trim(), description: description.trim() }),
     onSuccess: async (group) => {
@@ -44,7 +45,7 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
   };
   return (
     <Dialog open={open} title="Create a group" onClose={close}>
-      <form onSubmit={submit}>
+      <form ref={formRef} onSubmit={submit}>
         <SelectField
           label="Kind"
           value={kind}
@@ -59,7 +60,7 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
               : 'Holds platform users only; a tenant user never joins it.'
           }
         />
-        <TextField label="Name" required autoFocus maxLength={100} value={name} onChange={(event) => setName(event.target.value)} />
+        <TextField label="Name" required data-autofocus maxLength={100} value={name} onChange={(event) => setName(event.target.value)} />
         <TextArea label="Description (optional)" maxLength={500} rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
         <ErrorNotice error={create.error} />
         <div className="platform-actions">

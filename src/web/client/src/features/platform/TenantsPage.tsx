@@ -3,6 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Button, Dialog, Empty, ErrorNotice, Loading, PageHeader, TextArea, TextField, formatDateTime } from '../../ui/components';
 import { DataTable } from '../../ui/DataTable';
+import { useInitialFocus } from './Confirm';
 import { platformApi, refreshTenants, useTenants, type TenantAdmin, type TenantStatus } from './api';
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -27,6 +28,7 @@ function CreateTenantDialog({ open, onClose }: { open: boolean; onClose: () => v
   const [name, setName] = useState('');
   const [hosts, setHosts] = useState('');
   const [touched, setTouched] = useState(false);
+  const formRef = useInitialFocus<HTMLFormElement>(open);
 
   const create = useMutation({
     mutationFn: () => platformApi.createTenant({ slug: slug.trim(), hosts: parseHosts(hosts), ...(name.trim() ? { name: name.trim() } : {}) }),
@@ -58,11 +60,11 @@ function CreateTenantDialog({ open, onClose }: { open: boolean; onClose: () => v
 
   return (
     <Dialog open={open} title="Create a tenant" onClose={close}>
-      <form onSubmit={submit} noValidate>
+      <form ref={formRef} onSubmit={submit} noValidate>
         <TextField
           label="Slug"
           required
-          autoFocus
+          data-autofocus
           maxLength={40}
           autoComplete="off"
           spellCheck={false}
