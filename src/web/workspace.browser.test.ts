@@ -167,8 +167,22 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await p.getByRole('button', { name: 'Explain why' }).click();
     await expect.poll(() => p.locator('.ws-facts').textContent()).toContain('users of tenant acme curate its collection');
 
+    // Archive a collection, then delete it after a confirmation.
+    await main(p).getByRole('link', { name: 'Campaigns' }).click();
+    await p.getByRole('heading', { name: 'Campaigns', level: 1 }).waitFor();
+    await menu(p, 'Actions for collection Campaigns').click();
+    await p.getByRole('button', { name: 'Archive' }).click();
+    await expect.poll(() => p.getByRole('status').filter({ hasText: 'archived' }).count()).toBe(1);
+    await menu(p, 'Actions for collection Campaigns').click();
+    await p.getByRole('button', { name: 'Delete…' }).click();
+    const confirm = p.getByRole('dialog', { name: 'Delete “Campaigns”?' });
+    expect(await confirm.textContent()).toContain('cannot be undone');
+    await confirm.getByRole('button', { name: 'Delete collection' }).click();
+    await p.getByRole('heading', { name: 'Marketing', level: 1 }).waitFor();
+    expect(await main(p).getByRole('link', { name: 'Campaigns' }).count()).toBe(0);
+
     await p.goto(world.url(HOST, '/collections'));
-    await main(p).getByRole('link', { name: 'Campaigns' }).waitFor();
+    await main(p).getByRole('link', { name: 'Marketing' }).waitFor();
     await world.shot(p, 'collections');
     expect(ownErrors()).toEqual([]);
   }, 180_000);

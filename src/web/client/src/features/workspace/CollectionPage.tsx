@@ -134,6 +134,11 @@ function Permissions({ collection }: { collection: CollectionDetail }) {
 /** `/collections/:id`: sub-collections, dashboards and saved reports, who may see it, and (for curators) changes. */
 export function CollectionPage() {
   const { id = '' } = useParams();
+  // A fresh page per collection: notices and open panels belong to the one they were about.
+  return <CollectionScreen key={id} id={id} />;
+}
+
+function CollectionScreen({ id }: { id: string }) {
   const abilities = useAbilities();
   const [params, setParams] = useSearchParams();
   const archived = params.get('archived') === '1';

@@ -98,6 +98,10 @@ function SavedReport({ item, run }: { item: ItemView; run: RunChoice | null }) {
 /** `/dashboards/:id`: a dashboard (every widget) or a saved report, for a site, period and date. */
 export function ItemPage() {
   const { id = '' } = useParams();
+  return <ItemScreen key={id} id={id} />;
+}
+
+function ItemScreen({ id }: { id: string }) {
   const navigate = useNavigate();
   const abilities = useAbilities();
   const item = useItem(id);
