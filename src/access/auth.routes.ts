@@ -184,7 +184,6 @@ export async function authRoutes(root: FastifyInstance, deps: RequestContextDeps
     return { status: 'password_changed' };
   });
 
-  app.get('/setup', async (_request, reply) => reply.type('text/html; charset=utf-8').send(setupPage()));
   app.post('/setup', { schema: { body: SetupBody } }, async (request, reply) => {
     const { token, ...input } = request.body;
     const user = await withRequestScope(platform, request, (scope) => completeSetup(platform, scope, token, input, client(request)));
@@ -196,32 +195,4 @@ export async function authRoutes(root: FastifyInstance, deps: RequestContextDeps
 /** Where the session's user lives: the registry for platform users, else the tenant. */
 function identityScopeOf(auth: RequestAuth): Scope {
   return auth.ctx.actor.kind === 'platform_user' ? { kind: 'platform' } : auth.ctx.scope;
-}
-
-/** A plain form for the one-time setup link; the web interface replaces it later. */
-function setupPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Plura setup</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem">
-<h1>Create the first super user</h1>
-<form id="setup">
-<p><label>Login<br><input name="login" required autocomplete="username"></label></p>
-<p><label>Email<br><input name="email" type="email" required></label></p>
-<p><label>Password<br><input name="password" type="password" required autocomplete="new-password"></label></p>
-<p><button type="submit">Create</button></p>
-<p id="result" role="status"></p>
-</form>
-<script>
-document.getElementById('setup').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const token = new URLSearchParams(location.search).get('token') || '';
-  const response = await fetch('/setup', { method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, login: form.get('login'), email: form.get('email'), password: form.get('password') }) });
-  const body = await response.json();
-  document.getElementById('result').textContent = response.ok ? 'Created. You can now sign in as ' + body.login + '.' : body.error.message;
-});
-</script>
-</body></html>
-`;
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityDbFor } from '../access/context.js';
+import { issueSetupToken } from '../access/login.service.js';
 import { currentTotp } from '../access/totp.js';
 import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
@@ -162,7 +163,7 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     // Every control on the page has an accessible name.
     const unnamed = await page.evaluate(() =>
-      [...document.querySelectorAll('input, select, textarea, button')]
+      Array.from(document.querySelectorAll('input, select, textarea, button'))
         .filter((element) => {
           const control = element as HTMLInputElement;
           if (control.type === 'hidden') return false;
@@ -181,5 +182,42 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await world.shot(page, 'login-phone');
+  });
+});
+
+describe.skipIf(!haveBrowser)('first start: the one-time setup link', () => {
+  let world: BrowserWorld;
+  beforeAll(async () => {
+    world = await openBrowserWorld();
+    await world.h.addTenant('fresh', ['fresh.test']);
+  }, 120_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('creates the first super user, signs it in, and works once', async () => {
+    const tenant = await world.h.platform.tenants.get('fresh');
+    const token = await world.h.platform.withStore(tenant, (store) => issueSetupToken(world.h.platform, { kind: 'tenant', tenant, store }));
+    const page = await world.page();
+    await page.goto(world.url('fresh.test', `/setup?token=${token ?? ''}`));
+    await page.getByLabel('Login').fill('root');
+    await page.getByLabel('Email').fill('root@fresh.example');
+    await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await page.getByLabel('Repeat the password').fill(TEST_PASSWORD);
+    await world.shot(page, 'setup');
+    await page.getByRole('button', { name: 'Create and sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // Administration is offered: the new user is the tenant's super user.
+    expect(await page.getByRole('link', { name: 'Administration' }).isVisible()).toBe(true);
+
+    const again = await world.page();
+    await again.goto(world.url('fresh.test', `/setup?token=${token ?? ''}`));
+    await again.getByLabel('Login').fill('root2');
+    await again.getByLabel('Email').fill('root2@fresh.example');
+    await again.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    await again.getByLabel('Repeat the password').fill(TEST_PASSWORD);
+    await again.getByRole('button', { name: 'Create and sign in' }).click();
+    await again.getByRole('alert').waitFor();
+    expect(await again.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
   });
 });

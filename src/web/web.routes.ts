@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
  * Paths the single-page app answers with its shell; the client-side router takes over
  * from there. Every API, auth, SCIM, tracking and embed path stays with its own routes.
  */
-export const WEB_PAGE_PREFIXES = ['/login', '/invitation', '/reports', '/dashboards', '/collections', '/admin', '/platform', '/account'] as const;
+export const WEB_PAGE_PREFIXES = ['/login', '/setup', '/invitation', '/reports', '/dashboards', '/collections', '/admin', '/platform', '/account'] as const;
 
 // The HTML shell only ever loads our own hashed bundles; nothing inline, nothing foreign.
 const CONTENT_SECURITY_POLICY = [

@@ -83,6 +83,8 @@ export async function openBrowserWorld(env: Record<string, string> = {}): Promis
       const context = await browser.newContext({ viewport });
       contexts.push(context);
       const page = await context.newPage();
+      // A missing element fails its own step, naming it, well before the test's time runs out.
+      page.setDefaultTimeout(15_000);
       page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
       page.on('console', (message) => {
         // Refused API calls log a console error by design of the browser; only script errors count.

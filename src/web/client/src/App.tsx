@@ -5,6 +5,7 @@ import { SessionProvider } from './api/session';
 import { HomeRedirect, PageLoading, Shell } from './layout/Shell';
 import { LoginPage } from './features/auth/LoginPage';
 import { InvitationPage } from './features/auth/InvitationPage';
+import { SetupPage } from './features/auth/SetupPage';
 import { accountRoutes } from './features/account/routes';
 import { reportRoutes } from './features/reports/routes';
 import { adminRoutes } from './features/admin/routes';
@@ -37,6 +38,7 @@ const router = createBrowserRouter([
     children: [
       { path: 'login', element: <LoginPage /> },
       { path: 'invitation', element: <InvitationPage /> },
+      { path: 'setup', element: <SetupPage /> },
       {
         element: <Shell />,
         children: [

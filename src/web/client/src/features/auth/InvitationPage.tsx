@@ -11,9 +11,9 @@ import { signInMessage } from './LoginPage';
 interface Invitation {
   readonly login: string;
   readonly email: string;
-  readonly tenant: string;
+  readonly tenantName: string;
   readonly expiresAt: string;
-  readonly passwordPolicy?: { readonly minLength?: number; readonly requireComplexity?: boolean };
+  readonly passwordPolicy: { readonly minLength: number; readonly requireComplexity: boolean; readonly hints: readonly string[] };
 }
 
 /** `/invitation?token=`: an invited user chooses a password and is signed in. */
@@ -74,7 +74,7 @@ export function InvitationPage() {
         {invitation.data && (
           <form onSubmit={submit} aria-label="Choose your password">
             <p>
-              You were invited to <strong>{invitation.data.tenant}</strong> as <strong>{invitation.data.login}</strong> ({invitation.data.email}). Choose a password to
+              You were invited to <strong>{invitation.data.tenantName}</strong> as <strong>{invitation.data.login}</strong> ({invitation.data.email}). Choose a password to
               finish.
             </p>
             <TextField
@@ -84,7 +84,7 @@ export function InvitationPage() {
               required
               value={password}
               onChange={(e) => setPassword(e.target.value)}
-              hint={policy ? `At least ${policy.minLength ?? 8} characters${policy.requireComplexity ? ', with three of: lower case, upper case, digit, symbol' : ''}.` : undefined}
+              hint={policy ? policy.hints.join(' ') || `At least ${policy.minLength} characters.` : undefined}
             />
             <TextField label="Repeat the password" type="password" autoComplete="new-password" required value={repeat} onChange={(e) => setRepeat(e.target.value)} />
             <Button type="submit" variant="primary" busy={busy} className="wide">
