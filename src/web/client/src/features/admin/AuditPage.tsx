@@ -182,17 +182,19 @@ export function AuditPage() {
                     return (
                       <Fragment key={entry.id}>
                         <tr>
-                          <td className="admin-nowrap">{formatDateTime(entry.createdAt)}</td>
-                          <td>
+                          <td className="admin-nowrap" data-label="Time">
+                            {formatDateTime(entry.createdAt)}
+                          </td>
+                          <td data-label="Actor">
                             {entry.actor}
                             {entry.actorKind !== 'tenant_user' && <span className="muted admin-small"> ({entry.actorKind.replace('_', ' ')})</span>}
                           </td>
-                          <td>
+                          <td data-label="Action">
                             <code>{entry.action}</code>
                           </td>
-                          <td>{subjectOf(entry)}</td>
-                          <td>{siteName(entry.siteId)}</td>
-                          <td>{entry.ip ?? ''}</td>
+                          <td data-label="About">{subjectOf(entry)}</td>
+                          <td data-label="Site">{siteName(entry.siteId)}</td>
+                          <td data-label="IP">{entry.ip ?? ''}</td>
                           <td>
                             {hasDetails && (
                               <Button variant="link" aria-expanded={expanded} aria-controls={`audit-${entry.id}`} onClick={() => toggle(entry.id)}>
