@@ -180,7 +180,8 @@ function reportMethods(): string[] {
 interface RestSpec {
   readonly name: string;
   readonly need: Need;
-  request(t: Target): { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; payload?: Record<string, unknown> };
+  /** `contentType` and a Buffer payload send a raw body (an image), JSON otherwise. */
+  request(t: Target): { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; url: string; payload?: Record<string, unknown> | Buffer; contentType?: string };
   readonly listsSites?: Role;
   /** A platform-level answer for platform admins only, naming every tenant by design: not checked for leaks. */
   readonly platformWide?: boolean;
@@ -259,6 +260,16 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'GET /api/v1/platform/strategy', platformWide: true, need: { on: 'platform-admin' }, request: () => ({ method: 'GET', url: '/api/v1/platform/strategy' }) },
   { name: 'PUT /api/v1/platform/strategy', platformWide: true, need: { on: 'platform-admin' }, request: () => ({ method: 'PUT', url: '/api/v1/platform/strategy', payload: { strategy: 'multi-tenant' } }) },
   { name: 'POST /api/v1/platform/users/:login/assign', need: { on: 'nobody' }, request: () => ({ method: 'POST', url: '/api/v1/platform/users/no-such-user/assign', payload: { tenant: null } }) },
+  // Tenant administration: platform admins manage tenants (a fresh one per call is created); super users their own tenant's branding, logo and settings.
+  { name: 'GET /api/v1/tenants', platformWide: true, need: { on: 'platform-admin' }, request: () => ({ method: 'GET', url: '/api/v1/tenants' }) },
+  { name: 'POST /api/v1/tenants', platformWide: true, need: { on: 'platform-admin' }, request: (t) => ({ method: 'POST', url: '/api/v1/tenants', payload: { slug: `${t.tmpUser}-t`, hosts: [`${t.tmpUser}.matrix.test`] } }) },
+  { name: 'GET /api/v1/tenants/:slug', need: { on: 'platform-admin' }, request: (t) => ({ method: 'GET', url: `/api/v1/tenants/${t.tenant.slug}` }) },
+  { name: 'PATCH /api/v1/tenants/:slug', need: { on: 'platform-admin' }, request: (t) => ({ method: 'PATCH', url: `/api/v1/tenants/${t.tenant.slug}`, payload: { productName: 'Matrix Analytics' } }) },
+  { name: 'PATCH /api/v1/tenant', need: { on: 'superuser' }, request: () => ({ method: 'PATCH', url: '/api/v1/tenant', payload: { primaryColor: '#123456' } }) },
+  { name: 'PUT /api/v1/tenant/logo', need: { on: 'superuser' }, request: () => ({ method: 'PUT', url: '/api/v1/tenant/logo', contentType: 'image/png', payload: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') }) },
+  { name: 'DELETE /api/v1/tenant/logo', need: { on: 'superuser' }, request: () => ({ method: 'DELETE', url: '/api/v1/tenant/logo' }) },
+  { name: 'GET /api/v1/tenant/settings', need: { on: 'superuser' }, request: () => ({ method: 'GET', url: '/api/v1/tenant/settings' }) },
+  { name: 'PUT /api/v1/tenant/settings', need: { on: 'superuser' }, request: () => ({ method: 'PUT', url: '/api/v1/tenant/settings', payload: { settings: { 'General.default_currency': 'EUR', 'Security.password_min_length': 9 } } }) },
   { name: 'GET /api/v1/scim/tokens', need: { on: 'superuser' }, request: () => ({ method: 'GET', url: '/api/v1/scim/tokens' }) },
   { name: 'POST /api/v1/scim/tokens', need: { on: 'superuser' }, request: () => ({ method: 'POST', url: '/api/v1/scim/tokens', payload: { description: 'matrix' } }) },
   { name: 'DELETE /api/v1/scim/tokens/:id', need: { on: 'nobody' }, request: () => ({ method: 'DELETE', url: '/api/v1/scim/tokens/999999' }) },
@@ -481,18 +492,17 @@ describe('cross-tenant access matrix', () => {
             const response = await h.app.inject({
               method: request.method,
               url,
-              headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+              headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(request.contentType ? { 'content-type': request.contentType } : {}) },
               ...(request.payload ? { payload: request.payload } : {}),
             });
             const label = `${spec.name} by ${actorName(actor)} on ${tenant.slug} site ${site}`;
             calls += 1;
             expect(response.statusCode, `${label}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
             if (!spec.platformWide || actor.kind !== 'platform-acting') assertNoLeak(response, tenant, label);
-            // GET /api/v1/tenant is public on the tenant's own host; on the platform host it names no tenant.
             // Tenant-host-only public routes: on the platform host they name no tenant.
-            const hostOnly = spec.name === 'GET /api/v1/tenant' || spec.name === 'GET /matomo.js';
-            // Public everywhere, whatever the credentials: the sign-in methods of the host asked (the platform's on the platform host).
-            const publicEverywhere = spec.name === 'GET /auth/providers';
+            const hostOnly = spec.name === 'GET /matomo.js';
+            // Public everywhere, whatever the credentials: the sign-in methods and the face of the host asked (the platform's on the platform host).
+            const publicEverywhere = spec.name === 'GET /auth/providers' || spec.name === 'GET /api/v1/tenant';
             const expected = publicEverywhere || (hostOnly ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site));
             if (expected) expect(response.statusCode, `${label} should succeed: ${response.body.slice(0, 300)}`).toBeLessThan(300);
             else expect(response.statusCode, `${label} should fail: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);

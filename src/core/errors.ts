@@ -26,6 +26,8 @@ export const errorCatalogue = {
   migration_failed: { status: 500 },
   confirmation_required: { status: 400 },
   payload_too_large: { status: 413 },
+  /** A body of a type the route does not take (e.g. an SVG logo). */
+  unsupported_media_type: { status: 415 },
   /** Sign in first (no or bad credentials). */
   unauthenticated: { status: 401 },
   invalid_credentials: { status: 401 },

@@ -372,6 +372,68 @@ describe('set and unset', () => {
   });
 });
 
+describe('setMany', () => {
+  it('writes typed values in one go: numbers, booleans, lists as key[] lines, null removing a key', () => {
+    write(commonIni(), '[Tracker]\nhonor_do_not_track = 1\n');
+    write(tenantIni('acme'), '; acme\n[General]\ndefault_language = fr\n');
+    const settings = load();
+    const file = settings.setMany(
+      [
+        { name: 'Security.password_min_length', value: 12 },
+        { name: 'Security.login_allowlist_ip', value: ['10.0.0.0/8', '2001:db8::/32'] },
+        // false is a value, not a removal: it must beat common.ini's 1.
+        { name: 'Tracker.honor_do_not_track', value: false },
+        { name: 'General.default_language', value: null },
+        { name: 'General.default_currency', value: 'EUR' },
+      ],
+      { tenant: 'acme' },
+    );
+    expect(file).toBe(tenantIni('acme'));
+    expect(readFileSync(file, 'utf8')).toBe(
+      '; acme\n[General]\ndefault_currency = "EUR"\n\n[Security]\npassword_min_length = 12\nlogin_allowlist_ip[] = "10.0.0.0/8"\nlogin_allowlist_ip[] = "2001:db8::/32"\n\n[Tracker]\nhonor_do_not_track = 0\n',
+    );
+    const acme = settings.forTenant('acme');
+    expect(acme.get('Security.login_allowlist_ip')).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(acme.resolve('Tracker.honor_do_not_track')).toMatchObject({ value: false, layer: 'tenant' });
+    expect(acme.resolve('General.default_language')).toMatchObject({ value: 'en', layer: 'default' });
+    settings.setMany([{ name: 'Tracker.honor_do_not_track', value: null }], { tenant: 'acme' });
+    expect(acme.resolve('Tracker.honor_do_not_track')).toMatchObject({ value: true, layer: 'common' });
+  });
+
+  it('writes nothing when one change is bad, naming the setting', () => {
+    write(tenantIni('acme'), '[General]\ndefault_language = fr\n');
+    const settings = load();
+    const bad = caught(() =>
+      settings.setMany(
+        [
+          { name: 'General.default_language', value: 'de' },
+          { name: 'Security.password_min_length', value: 'twelve' },
+        ],
+        { tenant: 'acme' },
+      ),
+    );
+    expect(bad.code).toBe('invalid_input');
+    expect(bad.message).toBe("Invalid value for Security.password_min_length: 'twelve' is not a whole number.");
+    expect(caught(() => settings.setMany([{ name: 'Security.password_min_length', value: 12.5 }], { tenant: 'acme' })).message).toContain("'12.5' is not a whole number");
+    expect(caught(() => settings.setMany([{ name: 'Security.password_min_length', value: ['12'] }], { tenant: 'acme' })).message).toContain('takes a single value, not a list');
+    expect(caught(() => settings.setMany([{ name: 'Security.require_mfa', value: 'maybe' }], { tenant: 'acme' })).message).toContain("'maybe' is not a boolean");
+    expect(caught(() => settings.setMany([{ name: 'General.default_currency', value: 5 }], { tenant: 'acme' })).message).toContain('5 is not a text');
+    expect(caught(() => settings.setMany([{ name: 'Security.login_allowlist_ip', value: true }], { tenant: 'acme' })).message).toContain('true is not a list of text');
+    const refused = caught(() => settings.setMany([{ name: 'General.default_language', value: 'de' }, { name: 'database.secret', value: 'x' }], { tenant: 'acme' }));
+    expect(refused.code).toBe('config_refused');
+    expect(caught(() => settings.setMany([{ name: 'General.default_language', value: 'de' }, { name: 'general.DEFAULT_language', value: 'it' }], { tenant: 'acme' })).message).toContain('named twice');
+    expect(caught(() => settings.setMany([{ name: 'General.no_such_key', value: 1 }], { tenant: 'acme' })).code).toBe('unknown_setting');
+    expect(readFileSync(tenantIni('acme'), 'utf8')).toBe('[General]\ndefault_language = fr\n');
+  });
+
+  it('keeps line breaks and quotes inside a value from becoming lines of their own', () => {
+    const settings = load();
+    settings.setMany([{ name: 'Mail.from_name', value: 'Acme "Reports"\n[database]\nsecret = x' }], { tenant: 'acme' });
+    expect(settings.forTenant('acme').get('Mail.from_name')).toBe('Acme "Reports"\n[database]\nsecret = x');
+    expect(readFileSync(tenantIni('acme'), 'utf8').split('\n')).toHaveLength(3);
+  });
+});
+
 describe('re-reading edited files', () => {
   it('picks up a tenant file change after the one-second re-check', () => {
     write(tenantIni('acme'), '[Tracker]\nvisit_standard_length = 1200\n');

@@ -13,9 +13,18 @@ import { dataPaths } from '../core/paths.js';
 import type { DataPaths } from '../core/paths.js';
 import { isSettingName, platformOnlySections, settingDefinitions } from './definitions.js';
 import type { AnySettingValue, SettingDefinition, SettingName, SettingScope, SettingValue } from './definitions.js';
-import { fileSignature, quoteIniValue, readIniFile, replaceIniEntry, writeFileAtomically } from './ini-file.js';
+import { fileSignature, parseIni, quoteIniValue, readIniFile, replaceIniEntry, writeFileAtomically } from './ini-file.js';
 
 export type SettingLayer = 'default' | 'common' | 'environment' | 'tenant';
+
+/** A value as JSON carries it: text (as in a file), a number, a boolean, or the items of a list setting. */
+export type SettingInput = string | number | boolean | readonly string[];
+
+/** One change of `setMany`: a value to write, or null to remove the setting from the file (the lower layer applies again). */
+export interface SettingChange {
+  readonly name: string;
+  readonly value: SettingInput | null;
+}
 
 export interface ResolvedSetting {
   /** `Section.key`, e.g. `Tracker.visit_standard_length`. */
@@ -202,14 +211,36 @@ export class Settings implements SettingsView {
     if ('problem' in parsed) {
       throw new PluraError('invalid_input', `Invalid value for ${settingName}: ${parsed.problem}.`);
     }
-    return this.editFile(settingName, options.tenant, iniLinesFor(splitName(settingName).key, parsed.value));
+    return this.editFile(options.tenant, [{ name: settingName, lines: iniLinesFor(splitName(settingName).key, parsed.value) }]);
   }
 
   /** Removes a setting from the file `set` would write, so the lower layer applies again. Returns the path. */
   unset(name: string, options: { tenant?: string } = {}): string {
     const settingName = parseSettingName(name);
     this.refuseForTenant(settingName, options.tenant);
-    return this.editFile(settingName, options.tenant, []);
+    return this.editFile(options.tenant, [{ name: settingName, lines: [] }]);
+  }
+
+  /**
+   * Writes several settings into one file, all or nothing: every name and value is
+   * checked first (the same errors as `set`, naming the setting), then the file is
+   * replaced once. A null value removes the setting (as `unset`). Returns the path.
+   */
+  setMany(changes: readonly SettingChange[], options: { tenant?: string } = {}): string {
+    const edits: { name: SettingName; lines: string[] }[] = [];
+    for (const change of changes) {
+      const settingName = parseSettingName(change.name);
+      this.refuseForTenant(settingName, options.tenant);
+      if (edits.some((edit) => edit.name === settingName)) {
+        throw new PluraError('invalid_input', `Setting ${settingName} is named twice.`);
+      }
+      const parsed = change.value === null ? null : parseInput(settingDefinitions[settingName], change.value);
+      if (parsed !== null && 'problem' in parsed) {
+        throw new PluraError('invalid_input', `Invalid value for ${settingName}: ${parsed.problem}.`);
+      }
+      edits.push({ name: settingName, lines: parsed === null ? [] : iniLinesFor(splitName(settingName).key, parsed.value) });
+    }
+    return this.editFile(options.tenant, edits);
   }
 
   private refuseForTenant(name: SettingName, tenant: string | undefined): void {
@@ -223,7 +254,7 @@ export class Settings implements SettingsView {
     }
   }
 
-  private editFile(name: SettingName, tenant: string | undefined, replacement: readonly string[]): string {
+  private editFile(tenant: string | undefined, edits: readonly { readonly name: SettingName; readonly lines: readonly string[] }[]): string {
     const files =
       tenant === undefined
         ? this.commonFiles
@@ -238,11 +269,18 @@ export class Settings implements SettingsView {
         doc = phpDoc;
       }
     }
-    const { section, key } = splitName(name);
-    const current = doc ?? { file, text: '', lines: [] };
-    const present = current.lines.some((line) => line.kind === 'entry' && line.section === section && line.key === key);
-    if (replacement.length === 0 && !present) return file;
-    writeFileAtomically(file, replaceIniEntry(current, section, key, replacement));
+    let current = doc ?? { file, text: '', lines: [] };
+    let changed = false;
+    for (const edit of edits) {
+      const { section, key } = splitName(edit.name);
+      const present = current.lines.some((line) => line.kind === 'entry' && line.section === section && line.key === key);
+      if (edit.lines.length === 0 && !present) continue;
+      // Re-read after each edit: the next one needs the line numbers of the text as it now is.
+      current = parseIni(replaceIniEntry(current, section, key, edit.lines), file);
+      changed = true;
+    }
+    if (!changed) return file;
+    writeFileAtomically(file, current.text);
     // Re-examine the changed layer at the next read instead of waiting for the clock.
     if (tenant === undefined) this.commonCheckedAt = Number.NEGATIVE_INFINITY;
     else {
@@ -526,6 +564,36 @@ function parseValue(definition: SettingDefinition, raw: RawValue): { value: AnyS
   }
 }
 
+/** Checks a JSON value against its definition, as `parseValue` checks the text of a file. */
+function parseInput(definition: SettingDefinition, input: SettingInput): { value: AnySettingValue } | { problem: string } {
+  if (typeof input === 'object') {
+    if (definition.type !== 'list') return { problem: 'it takes a single value, not a list' };
+    return parseValue(definition, { kind: 'list', items: [...input] });
+  }
+  if (typeof input === 'boolean') {
+    if (definition.type !== 'bool') return { problem: `${String(input)} is not a ${typeLabel(definition)}` };
+    return { value: input };
+  }
+  if (typeof input === 'number') {
+    if (definition.type !== 'int' && definition.type !== 'bool') return { problem: `${input} is not a ${typeLabel(definition)}` };
+    return parseValue(definition, { kind: 'scalar', text: String(input) });
+  }
+  return parseValue(definition, { kind: 'scalar', text: input });
+}
+
+function typeLabel(definition: SettingDefinition): string {
+  switch (definition.type) {
+    case 'int':
+      return 'whole number';
+    case 'bool':
+      return 'boolean';
+    case 'string':
+      return 'text';
+    case 'list':
+      return 'list of text';
+  }
+}
+
 /** The lines `set` writes: Matomo's style, `key[] =` per list item, booleans as 1/0, text quoted. */
 function iniLinesFor(key: string, value: AnySettingValue): string[] {
   if (typeof value === 'object') {
@@ -550,6 +618,11 @@ function isPlatformOnlySection(section: string): boolean {
   // Case-insensitive on purpose: a `[Database]` section is refused in a tenant file too.
   const lower = section.toLowerCase();
   return platformOnlySections.some((candidate) => candidate.toLowerCase() === lower);
+}
+
+/** May a tenant's config.ini set this (not platform-only by itself or by its section)? */
+export function isTenantSetting(name: SettingName): boolean {
+  return !isPlatformOnly(name);
 }
 
 function isPlatformOnly(name: SettingName): boolean {

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, existsSync, copyFileSync } from 'node:fs';
+import { mkdirSync, rmSync, existsSync, copyFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 import { PluraError, describeError } from '../core/errors.js';
 import type { DataPaths } from '../core/paths.js';
@@ -32,10 +33,15 @@ export interface UpdateTenantInput {
   readonly productName?: string | null;
   /** Path of an image to copy into the tenant's files/ folder, or null to drop the logo. */
   readonly logoPath?: string | null;
+  /** Image bytes to store as the logo (uploads: the caller checked type and content); exclusive with logoPath. */
+  readonly logo?: { readonly bytes: Uint8Array; readonly extension: LogoExtension };
   readonly primaryColor?: string | null;
   readonly language?: string | null;
   readonly timezone?: string | null;
 }
+
+/** Logo files a tenant may upload; SVG (which can carry scripts) only comes from the operator's files. */
+export type LogoExtension = '.png' | '.jpg' | '.gif' | '.webp';
 
 export interface TenantsServiceOptions {
   readonly paths: DataPaths;
@@ -181,8 +187,16 @@ export class TenantsService {
       next.language = input.language;
     }
     if (input.timezone !== undefined) next.timezone = input.timezone === null ? null : requireTimezone(input.timezone);
+    if (input.logoPath !== undefined && input.logo !== undefined) throw new PluraError('invalid_input', 'Give a logo file or logo bytes, not both.');
     if (input.logoPath !== undefined) next.logoFile = input.logoPath === null ? null : this.copyLogo(tenant.slug, input.logoPath);
-    return this.options.registry.updateTenant(tenant.slug, values, hosts);
+    if (input.logo !== undefined) next.logoFile = this.writeLogo(tenant.slug, input.logo);
+    const updated = await this.options.registry.updateTenant(tenant.slug, values, hosts);
+    const previousLogo = tenant.branding.logoFile;
+    // A replaced or dropped logo leaves no file behind (logo.png replaced by logo.webp, say).
+    if (previousLogo && previousLogo !== updated.branding.logoFile) {
+      rmSync(join(this.options.paths.tenantFilesDir(tenant.slug), basename(previousLogo)), { force: true });
+    }
+    return updated;
   }
 
   async setStatus(slugOrHost: string, status: 'active' | 'deactivated'): Promise<Tenant> {
@@ -260,6 +274,23 @@ export class TenantsService {
     const filesDir = this.options.paths.tenantFilesDir(slug);
     mkdirSync(filesDir, { recursive: true });
     copyFileSync(source, join(filesDir, fileName));
+    return fileName;
+  }
+
+  /** Writes uploaded logo bytes in one step (temp file, then rename), so a reader never sees half an image. */
+  private writeLogo(slug: string, logo: { readonly bytes: Uint8Array; readonly extension: LogoExtension }): string {
+    if (logo.bytes.length === 0) throw new PluraError('invalid_input', 'The logo is empty.');
+    const fileName = `logo${logo.extension}`;
+    const filesDir = this.options.paths.tenantFilesDir(slug);
+    const temp = join(filesDir, `.${fileName}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      mkdirSync(filesDir, { recursive: true });
+      writeFileSync(temp, logo.bytes, { flag: 'wx', mode: 0o644 });
+      renameSync(temp, join(filesDir, fileName));
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw new PluraError('data_dir_unwritable', `Cannot write the logo of tenant "${slug}" into ${filesDir}: ${describeError(error)}.`, { cause: error });
+    }
     return fileName;
   }
 }
