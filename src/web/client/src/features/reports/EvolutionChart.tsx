@@ -17,7 +17,7 @@ export function EvolutionChart({ title, points, metrics, initialMetric, height =
   const chosen = metrics.find((m) => m.value === metric) ?? metrics[0];
   const labels = useMemo(() => points.map((p) => shortPeriodLabel(p.label)), [points]);
   const option = useMemo(
-    () => lineChartOption(labels, [{ name: chosen?.label ?? metric, values: points.map((p) => numericValue(p.values?.[chosen?.value ?? metric]) ?? 0) }]),
+    () => ({ ...lineChartOption(labels, [{ name: chosen?.label ?? metric, values: points.map((p) => numericValue(p.values?.[chosen?.value ?? metric]) ?? 0) }]), animationDuration: 300 }),
     [labels, points, chosen, metric],
   );
   if (!chosen) return null;

@@ -1,8 +1,9 @@
 import { Link } from 'react-router';
 import { Card, Empty, ErrorNotice, Loading } from '../../ui/components';
+import { metricLabel, tableReport } from './catalog';
 import { useMatomo, useSiteHasData } from './data';
 import { EvolutionChart } from './EvolutionChart';
-import { formatMetric, periodsOf, type ReportRow } from './format';
+import { formatMetric, periodsOf, textOf, type ReportRow } from './format';
 import { describeView, evolutionParams, viewParams, viewSearch, type ReportView } from './params';
 import { TrackingHelp } from './TrackingHelp';
 
@@ -41,6 +42,51 @@ export function KpiTiles({ values, items, label }: { values: ReportRow | null; i
   );
 }
 
+/** The first rows of a core report, with a link to all of it. */
+function TopRows({ idSite, view, slug, metric }: { idSite: number; view: ReportView; slug: string; metric: string }) {
+  const report = tableReport(slug);
+  const answer = useMatomo<ReportRow[]>(report?.method ?? '', { idSite, ...viewParams(view), ...report?.params, filter_limit: 5, filter_sort_column: metric, filter_sort_order: 'desc' }, { enabled: report !== undefined });
+  if (!report) return null;
+  const rows = Array.isArray(answer.data) ? answer.data : [];
+  return (
+    <Card
+      title={report.title}
+      actions={
+        <Link to={`/reports/${idSite}/${report.slug}${viewSearch(view)}`} aria-label={`All ${report.title.toLowerCase()}`}>
+          All
+        </Link>
+      }
+    >
+      {answer.isPending && <Loading />}
+      <ErrorNotice error={answer.error} />
+      {answer.data !== undefined && rows.length === 0 && <p className="muted">No data.</p>}
+      {rows.length > 0 && (
+        <table className="top-rows">
+          <caption className="visually-hidden">
+            Top {report.title.toLowerCase()} by {metricLabel(metric, report).toLowerCase()}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">{report.dimension}</th>
+              <th scope="col" className="num">
+                {metricLabel(metric, report)}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, index) => (
+              <tr key={`${textOf(row['label'])}#${index}`}>
+                <td className="row-label">{textOf(row['label'])}</td>
+                <td className="num">{formatMetric(metric, row[metric])}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  );
+}
+
 export function Overview({ idSite, siteName, view }: { idSite: number; siteName: string; view: ReportView }) {
   const hasData = useSiteHasData(idSite);
   const summary = useMatomo<ReportRow | []>('VisitsSummary.get', { idSite, ...viewParams(view) });
@@ -69,6 +115,14 @@ export function Overview({ idSite, siteName, view }: { idSite: number; siteName:
         {evolution.data !== undefined && points.length > 0 && <EvolutionChart title="Visits over time" points={points} metrics={chartMetrics} initialMetric="nb_visits" />}
         {evolution.data !== undefined && points.length === 0 && <Empty title="No data for these periods." />}
       </Card>
+      {values !== null && (
+        <div className="grid-2 overview-tops">
+          <TopRows idSite={idSite} view={view} slug="pages" metric="nb_hits" />
+          <TopRows idSite={idSite} view={view} slug="channels" metric="nb_visits" />
+          <TopRows idSite={idSite} view={view} slug="devices" metric="nb_visits" />
+          <TopRows idSite={idSite} view={view} slug="countries" metric="nb_visits" />
+        </div>
+      )}
     </>
   );
 }

@@ -115,7 +115,7 @@ export function ReportTable({ report, idSite, siteName, view }: { report: TableR
             <>
               {report.evolution && (
                 <Button variant="link" onClick={() => setEvolving(row)} aria-label={`Row evolution of ${textOf(row['label'])}`} title="Row evolution">
-                  Evolution
+                  Trend
                 </Button>
               )}
               {typeof row['segment'] === 'string' && (

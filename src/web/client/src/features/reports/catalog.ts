@@ -25,7 +25,8 @@ export type Category = 'Visitors' | 'Actions' | 'Referrers' | 'Events' | 'Goals'
 export const CATEGORIES: readonly Category[] = ['Visitors', 'Actions', 'Referrers', 'Events', 'Goals'];
 
 const VISIT_COLUMNS = ['nb_visits', 'nb_uniq_visitors', 'nb_actions', 'max_actions', 'sum_visit_length', 'bounce_count', 'nb_visits_converted'];
-const PAGE_COLUMNS = ['nb_hits', 'nb_visits', 'nb_uniq_visitors', 'bounce_rate', 'avg_time_on_page', 'exit_rate', 'entry_nb_visits', 'exit_nb_visits'];
+// Matomo's page reports: pageviews, unique pageviews (visits), bounce and exit rates, time on page.
+const PAGE_COLUMNS = ['nb_hits', 'nb_visits', 'bounce_rate', 'avg_time_on_page', 'exit_rate'];
 const EVENT_COLUMNS = ['nb_events', 'nb_visits', 'nb_uniq_visitors', 'sum_event_value', 'avg_event_value', 'min_event_value', 'max_event_value'];
 const LINK_COLUMNS = ['nb_hits', 'nb_visits', 'nb_uniq_visitors'];
 
@@ -124,6 +125,7 @@ export const METRIC_LABELS: Readonly<Record<string, string>> = {
 export const DURATION_METRICS = new Set(['sum_visit_length', 'avg_time_on_page', 'avg_time_on_site']);
 
 export function metricLabel(metric: string, report?: TableReportDef): string {
+  if (metric === 'nb_visits' && report?.columns === PAGE_COLUMNS) return 'Unique pageviews';
   if (metric === 'nb_hits' && report?.slug === 'outlinks') return 'Clicks';
   if (metric === 'nb_hits' && report?.slug === 'downloads') return 'Downloads';
   if (metric === 'nb_hits' && report?.slug === 'site-search') return 'Searches';
