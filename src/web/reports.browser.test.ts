@@ -88,7 +88,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await p.getByRole('table', { name: /Top page urls/ }).waitFor();
     // Every form control of the page has a label (a <label>, or aria-label where a label cannot be shown).
     const unlabelled = await p.evaluate(() =>
-      [...document.querySelectorAll('main input, main select, main textarea')].filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML),
+      Array.from(document.querySelectorAll('main input, main select, main textarea')).filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML),
     );
     expect(unlabelled).toEqual([]);
     await world.shot(p, 'reports-overview');
