@@ -27,7 +27,7 @@ function getAt(port: number, host: string, path: string): Promise<{ status: numb
   });
 }
 
-describe.skipIf(!haveBrowser)('platform administration in the web interface', () => {
+describe.skipIf(!haveBrowser)('platform administration in the web interface', { timeout: 90_000 }, () => {
   let world: BrowserWorld;
 
   beforeAll(async () => {
@@ -101,6 +101,12 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
     const regionValue = attributes.getByLabel('Value of region');
     await regionValue.fill('us');
     await regionValue.press('Enter');
+    await expect.poll(() => attributes.getByRole('row', { name: /region us/ }).count()).toBe(1);
+    // The keyboard user is back on the row's Edit button; Escape leaves an edit unsaved.
+    await expect.poll(() => attributes.getByRole('button', { name: 'Edit region' }).evaluate((button) => button === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('xx');
+    await page.keyboard.press('Escape');
     await expect.poll(() => attributes.getByRole('row', { name: /region us/ }).count()).toBe(1);
     await attributes.getByRole('button', { name: 'Remove plan' }).click();
     await page.getByRole('dialog', { name: 'Remove this attribute?' }).getByRole('button', { name: 'Remove attribute' }).click();
@@ -312,6 +318,10 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', ()
       expect(overflow).toBeLessThanOrEqual(0);
       await world.shot(page, shot);
     }
+    await page.getByRole('navigation', { name: 'Platform administration' }).getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByRole('dialog', { name: 'Create a tenant' }).getByLabel('Slug').waitFor();
+    await world.shot(page, 'platform-create-tenant-phone');
     expect(world.pageErrors).toEqual([]);
   });
 

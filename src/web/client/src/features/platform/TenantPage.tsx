@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../../api/http';
@@ -129,7 +129,20 @@ function AttributesCard({ tenant }: { tenant: TenantAdmin }) {
   const [removing, setRemoving] = useState<string | null>(null);
   const [keyError, setKeyError] = useState<string | null>(null);
   const editId = useId();
-  const save = useUpdate(tenant.slug, () => setEditing(null));
+  const tableRef = useRef<HTMLTableElement>(null);
+  // After editing in place, the focus goes back to the row's Edit button (keyboard users keep their place).
+  const refocus = useRef<string | null>(null);
+  const stopEditing = () => {
+    refocus.current = editing;
+    setEditing(null);
+  };
+  useEffect(() => {
+    const name = refocus.current;
+    if (name === null || editing !== null) return;
+    refocus.current = null;
+    tableRef.current?.querySelector<HTMLElement>(`[data-edit="${CSS.escape(name)}"]`)?.focus();
+  });
+  const save = useUpdate(tenant.slug, stopEditing);
   const add = useUpdate(tenant.slug, () => {
     setKey('');
     setValue('');
@@ -158,7 +171,7 @@ function AttributesCard({ tenant }: { tenant: TenantAdmin }) {
         Its users inherit these (a super user may override them per user). Data policies of tenant groups fill them in, e.g. <code>{'{{region}}'}</code>.
       </p>
       <div className="table-scroll">
-        <table className="platform-attributes">
+        <table ref={tableRef} className="platform-attributes">
           <caption className="visually-hidden">Attributes of {tenant.name}</caption>
           <thead>
             <tr>
@@ -199,14 +212,14 @@ function AttributesCard({ tenant }: { tenant: TenantAdmin }) {
                         onKeyDown={(event) => {
                           if (event.key === 'Escape') {
                             event.preventDefault();
-                            setEditing(null);
+                            stopEditing();
                           }
                         }}
                       />
                       <Button type="submit" variant="primary" busy={save.isPending}>
                         Save
                       </Button>
-                      <Button onClick={() => setEditing(null)}>Cancel</Button>
+                      <Button onClick={stopEditing}>Cancel</Button>
                     </form>
                   </td>
                 </tr>
@@ -220,6 +233,7 @@ function AttributesCard({ tenant }: { tenant: TenantAdmin }) {
                     <Button
                       variant="link"
                       aria-label={`Edit ${name}`}
+                      data-edit={name}
                       onClick={() => {
                         save.reset();
                         setEditing(name);
