@@ -189,6 +189,53 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await page.getByText('This screen is for the tenant’s super users.').waitFor();
   });
 
+  it('makes a user a super user only with the caller’s password, deactivates and reactivates it, by keyboard too', async () => {
+    await root.goto(world.url(ACME, '/admin/users/owen'));
+    await root.getByRole('heading', { name: 'owen' }).waitFor();
+    await root.getByRole('button', { name: 'Make super user' }).click();
+    const confirm = root.getByRole('dialog', { name: 'Make owen a super user' });
+    await confirm.getByLabel('Your password').fill('not my password');
+    await confirm.getByRole('button', { name: 'Make super user' }).click();
+    await expect.poll(() => confirm.getByRole('alert').textContent()).toContain('The current password you entered is not correct');
+    await confirm.getByLabel('Your password').fill(TEST_PASSWORD);
+    await confirm.getByRole('button', { name: 'Make super user' }).click();
+    await root.getByText('The user is now a super user.').waitFor();
+    await root.getByText('owen is a super user: admin on every site').waitFor();
+    expect(await root.getByLabel('Role on shop').count()).toBe(0);
+
+    await root.getByRole('button', { name: 'Remove super user access' }).click();
+    const remove = root.getByRole('dialog', { name: 'Remove super user access of owen' });
+    await remove.getByLabel('Your password').fill(TEST_PASSWORD);
+    await remove.getByRole('button', { name: 'Remove super user access' }).click();
+    await root.getByLabel('Role on shop').waitFor();
+
+    // Keyboard only: reach "Deactivate user", confirm with Enter; Escape closes a dialog unchanged.
+    await root.getByRole('button', { name: 'Deactivate user' }).focus();
+    await root.keyboard.press('Enter');
+    const deactivate = root.getByRole('dialog', { name: 'Deactivate owen' });
+    await deactivate.waitFor();
+    await root.keyboard.press('Escape');
+    await expect.poll(() => deactivate.isVisible()).toBe(false);
+    await root.getByRole('button', { name: 'Deactivate user' }).focus();
+    await root.keyboard.press('Enter');
+    await deactivate.getByRole('button', { name: 'Deactivate' }).focus();
+    await root.keyboard.press('Enter');
+    await root.getByText('The user was deactivated').waitFor();
+    await root.getByRole('link', { name: '← All users' }).click();
+    await expect.poll(() => root.getByRole('row', { name: /owen/ }).textContent()).toContain('deactivated');
+    await root.getByRole('link', { name: 'owen', exact: true }).click();
+    await root.getByRole('button', { name: 'Reactivate user' }).click();
+    await root.getByRole('dialog', { name: 'Reactivate owen' }).getByRole('button', { name: 'Reactivate' }).click();
+    await root.getByText('The user was reactivated.').waitFor();
+
+    // The side navigation is reached and followed with the keyboard.
+    await root.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Users' }).focus();
+    await root.keyboard.press('Tab');
+    expect(await root.evaluate(() => document.activeElement?.textContent)).toBe('Sites');
+    await root.keyboard.press('Enter');
+    await root.getByRole('heading', { name: 'Sites' }).waitFor();
+  });
+
   it('changes the colour and the logo, and the header shows them at once', async () => {
     await root.getByRole('link', { name: 'Settings & branding' }).click();
     await root.getByRole('heading', { name: 'Settings and branding' }).waitFor();
@@ -275,6 +322,23 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await code.getByRole('button', { name: 'Close' }).click();
     await root.getByRole('cell', { name: 'news', exact: true }).waitFor();
     expect(await root.getByRole('row', { name: /news/ }).textContent()).toContain('Europe/Paris');
+
+    // Editing keeps both URLs and adds exclusions, one per line.
+    await root.getByRole('button', { name: 'Edit news' }).click();
+    const edit = root.getByRole('dialog', { name: 'Edit news' });
+    expect(await edit.getByLabel('URLs', { exact: true }).inputValue()).toBe('https://news.example\nhttps://www.news.example');
+    await edit.getByText('Exclusions and privacy').click();
+    await edit.getByLabel('Excluded IPs').fill('10.0.0.0/8\n192.168.1.*');
+    await edit.getByLabel('Who sees sensitive data (IPs, user ids)').selectOption('none');
+    await edit.getByRole('button', { name: 'Save site' }).click();
+    await root.getByText('The site news was saved.').waitFor();
+    const saved = await root.evaluate(async () => (await (await fetch('/api/v1/sites/4')).json()) as { excluded_ips: string; sensitive_data_role: string });
+    expect(saved).toMatchObject({ excluded_ips: '10.0.0.0/8,192.168.1.*', sensitive_data_role: 'none' });
+    await root.getByRole('button', { name: 'Edit news' }).click();
+    await edit.getByLabel('Excluded IPs').fill('not an ip');
+    await edit.getByRole('button', { name: 'Save site' }).click();
+    await expect.poll(() => edit.getByRole('alert').textContent()).toContain('Excluded IPs');
+    await edit.getByRole('button', { name: 'Close' }).click();
     expect(adminErrors()).toEqual([]);
   });
 

@@ -79,6 +79,8 @@ function bodyOf(draft: SiteDraft) {
 function SiteForm({ site, urls, onDone }: { site: AdminSite | null; urls: readonly string[]; onDone: (message: string, added?: AdminSite) => void }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState<SiteDraft>(() => draftOf(site, urls));
+  // Exclusions already set are shown open, so they are seen before they are changed.
+  const [exclusionsOpen] = useState(() => Boolean(site && (site.excluded_ips || site.excluded_parameters || site.excluded_user_agents || site.excluded_referrers || site.exclude_unknown_urls === 1)));
   const set = <K extends keyof SiteDraft>(key: K, value: SiteDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const save = useMutation({
     mutationFn: () => (site ? api.patch<AdminSite>(`/api/v1/sites/${site.idsite}`, bodyOf(draft)) : api.post<AdminSite>('/api/v1/sites', bodyOf(draft))),
@@ -103,7 +105,7 @@ function SiteForm({ site, urls, onDone }: { site: AdminSite | null; urls: readon
       </div>
       <CheckboxField label="Ecommerce site" checked={draft.ecommerce} onChange={(e) => set('ecommerce', e.target.checked)} />
       <CheckboxField label="Track site search" checked={draft.siteSearch} onChange={(e) => set('siteSearch', e.target.checked)} />
-      <details className="admin-details">
+      <details className="admin-details" open={exclusionsOpen || undefined}>
         <summary>Exclusions and privacy</summary>
         <TextArea label="Excluded IPs" rows={3} value={draft.excludedIps} onChange={(e) => set('excludedIps', e.target.value)} hint="One IP or range per line (1.2.3.4, 1.2.3.0/24, 1.2.3.*)." />
         <TextArea label="Excluded URL parameters" rows={2} value={draft.excludedParameters} onChange={(e) => set('excludedParameters', e.target.value)} hint="One per line; removed from tracked URLs." />
