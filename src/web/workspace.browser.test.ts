@@ -125,10 +125,12 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await p.getByRole('button', { name: 'Create saved report' }).click();
     await p.getByRole('heading', { name: 'Browsers', level: 1 }).waitFor();
     await p.getByRole('img', { name: /^Browsers: Visits by label$/ }).waitFor();
+    await world.shot(p, 'saved-report');
 
     // Move it into the sub-collection.
     await p.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Our analytics' }).click();
     await main(p).getByRole('link', { name: 'Browsers' }).waitFor();
+    await world.shot(p, 'collection');
     // By keyboard: the row's menu button, its entries in tab order, Enter to choose.
     await menu(p, 'Actions for Browsers').focus();
     await p.keyboard.press('Enter');
@@ -195,7 +197,12 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await expect.poll(() => p.getByRole('region', { name: 'Top pages' }).locator('tbody tr').count()).toBeGreaterThan(0);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await world.shot(p, 'dashboard-phone');
-    // The editor fits too: every widget's fields stacked.
+    // The collection page and the editor fit too.
+    await p.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Our analytics' }).click();
+    await main(p).getByRole('link', { name: 'Traffic' }).waitFor();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await world.shot(p, 'collection-phone');
+    await main(p).getByRole('link', { name: 'Traffic' }).click();
     await p.getByRole('link', { name: 'Edit dashboard' }).click();
     await p.getByRole('group', { name: 'Widget 2' }).waitFor();
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);

@@ -257,7 +257,9 @@ function CollectionScreen({ id }: { id: string }) {
                   )}
                 </Empty>
               ) : (
-                <DataTable caption={`Dashboards and saved reports in ${c.name}`} columns={columns} rows={items.data} rowKey={(item) => item.id} rowActions={curate ? (item) => <ItemActions item={item} onNotice={setNotice} /> : undefined} />
+                <div className="ws-items">
+                  <DataTable caption={`Dashboards and saved reports in ${c.name}`} columns={columns} rows={items.data} rowKey={(item) => item.id} rowActions={curate ? (item) => <ItemActions item={item} onNotice={setNotice} /> : undefined} />
+                </div>
               ))}
           </Card>
         </div>

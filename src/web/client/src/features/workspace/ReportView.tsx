@@ -94,7 +94,7 @@ function barOption(labels: readonly string[], values: readonly number[], name: s
     grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', inverse: true, data: labels.map((l) => (l.length > 32 ? `${l.slice(0, 30)}…` : l)) },
-    series: [{ name, type: 'bar', data: [...values] }],
+    series: [{ name, type: 'bar', barMaxWidth: 28, data: [...values] }],
   };
 }
 
