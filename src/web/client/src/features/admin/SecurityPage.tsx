@@ -104,25 +104,32 @@ function BlockedIps() {
 }
 
 /** /admin/security: password policy, MFA, sessions, sign-in protection, API limits, blocked IPs. */
-export function SecurityPage() {
+function SecurityPageScreen() {
   const settings = useTenantSettings();
   return (
+    <div className="page">
+      <PageHeader title="Security">
+        <p className="muted">Sign-in rules for every user of this tenant. Each value shows where it comes from; reset one to inherit the platform’s value again.</p>
+      </PageHeader>
+      {settings.isLoading && <Loading />}
+      <ErrorNotice error={settings.error} />
+      {settings.data && (
+        <div className="admin-settings-grid">
+          {securityGroups.map((group) => (
+            <SettingsGroup key={group.title} title={group.title} description={group.description} fields={group.fields} settings={settings.data.settings} />
+          ))}
+        </div>
+      )}
+      <BlockedIps />
+    </div>
+  );
+}
+
+/** Only super users reach the screen (and its requests); anyone else is told so. */
+export function SecurityPage() {
+  return (
     <RequireSuperuser>
-      <div className="page">
-        <PageHeader title="Security">
-          <p className="muted">Sign-in rules for every user of this tenant. Each value shows where it comes from; reset one to inherit the platform’s value again.</p>
-        </PageHeader>
-        {settings.isLoading && <Loading />}
-        <ErrorNotice error={settings.error} />
-        {settings.data && (
-          <div className="admin-settings-grid">
-            {securityGroups.map((group) => (
-              <SettingsGroup key={group.title} title={group.title} description={group.description} fields={group.fields} settings={settings.data.settings} />
-            ))}
-          </div>
-        )}
-        <BlockedIps />
-      </div>
+      <SecurityPageScreen />
     </RequireSuperuser>
   );
 }

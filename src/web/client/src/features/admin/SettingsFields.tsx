@@ -200,6 +200,7 @@ export function SettingsGroup({ title, fields, settings, description }: { title:
   const present = fields.filter((f) => byName.has(f.name));
   const [drafts, setDrafts] = useState<Readonly<Record<string, Draft>>>({});
   const [message, setMessage] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<string | null>(null);
 
   const draft = (setting: TenantSetting): Draft => drafts[setting.name] ?? draftOf(setting);
   const changes = (): Record<string, SettingValue> => {
@@ -227,6 +228,14 @@ export function SettingsGroup({ title, fields, settings, description }: { title:
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    // An emptied number is a mistake, not a wish to inherit: "Reset to inherited" says that.
+    const empty = present.map((f) => byName.get(f.name)).find((s) => s?.type === 'int' && drafts[s.name] !== undefined && String(drafts[s.name]).trim() === '');
+    if (empty) {
+      setMessage(null);
+      setInvalid(`${present.find((f) => f.name === empty.name)?.label ?? humanize(empty.name)}: enter a number.`);
+      return;
+    }
+    setInvalid(null);
     const body = changes();
     if (Object.keys(body).length === 0) {
       setMessage('Nothing changed.');
@@ -255,7 +264,7 @@ export function SettingsGroup({ title, fields, settings, description }: { title:
             />
           );
         })}
-        <ErrorNotice error={save.error} />
+        <ErrorNotice error={invalid ? new Error(invalid) : save.error} />
         <SuccessNotice>{message}</SuccessNotice>
         <div className="admin-dialog-actions admin-left">
           <Button type="submit" variant="primary" busy={save.isPending} aria-label={`Save ${title.toLowerCase()}`}>

@@ -231,23 +231,30 @@ function OtherSettings() {
 }
 
 /** /admin/settings: branding (name, colour, logo), language and time zone, and the tenant's other settings. */
-export function SettingsPage() {
+function SettingsPageScreen() {
   // The own tenant's raw values: PATCH with no field changes nothing and answers them (there is no GET of them).
   const tenant = useQuery({ queryKey: ['admin', 'own-tenant'], queryFn: () => api.patch<OwnTenant>('/api/v1/tenant', {}) });
   return (
+    <div className="page">
+      <PageHeader title="Settings and branding">{tenant.data && <p className="muted">{tenant.data.name} · {tenant.data.hosts.join(', ')}</p>}</PageHeader>
+      {tenant.isLoading && <Loading />}
+      <ErrorNotice error={tenant.error} />
+      {tenant.data && (
+        <div className="grid-2">
+          <BrandingCard key={JSON.stringify(tenant.data)} tenant={tenant.data} />
+          <LogoCard tenant={tenant.data} />
+        </div>
+      )}
+      <OtherSettings />
+    </div>
+  );
+}
+
+/** Only super users reach the screen (and its requests); anyone else is told so. */
+export function SettingsPage() {
+  return (
     <RequireSuperuser>
-      <div className="page">
-        <PageHeader title="Settings and branding">{tenant.data && <p className="muted">{tenant.data.name} · {tenant.data.hosts.join(', ')}</p>}</PageHeader>
-        {tenant.isLoading && <Loading />}
-        <ErrorNotice error={tenant.error} />
-        {tenant.data && (
-          <div className="grid-2">
-            <BrandingCard key={JSON.stringify(tenant.data)} tenant={tenant.data} />
-            <LogoCard tenant={tenant.data} />
-          </div>
-        )}
-        <OtherSettings />
-      </div>
+      <SettingsPageScreen />
     </RequireSuperuser>
   );
 }

@@ -243,7 +243,8 @@ function AccountCard({ user }: { user: UserView }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const { me, refresh } = useSession();
-  const self = me?.user?.login === user.login;
+  const self = me?.kind === 'tenant_user' && me.user?.login === user.login;
+  const { platformAdmin } = useAbilities();
   const [dialog, setDialog] = useState<'superuser' | 'active' | 'mfa' | 'delete' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const after = async (message: string) => {
@@ -307,6 +308,7 @@ function AccountCard({ user }: { user: UserView }) {
         title={user.superuser_access ? `Remove super user access of ${user.login}` : `Make ${user.login} a super user`}
         confirmLabel={user.superuser_access ? 'Remove super user access' : 'Make super user'}
         onConfirm={(password) => superuser.mutate(password)}
+        passwordNeeded={!platformAdmin}
         onClose={close}
         busy={superuser.isPending}
         error={superuser.error}

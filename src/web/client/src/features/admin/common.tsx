@@ -165,6 +165,7 @@ export function PasswordConfirmDialog({
   onClose,
   busy,
   error,
+  passwordNeeded = true,
 }: {
   open: boolean;
   title: string;
@@ -174,6 +175,8 @@ export function PasswordConfirmDialog({
   onClose: () => void;
   busy?: boolean;
   error?: unknown;
+  /** Platform admins acting in a tenant are not asked (the server does not ask them either). */
+  passwordNeeded?: boolean;
 }) {
   const [password, setPassword] = useState('');
   const close = () => {
@@ -190,7 +193,9 @@ export function PasswordConfirmDialog({
         }}
       >
         {children}
-        <TextField label="Your password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} hint="Confirm it is you before this change." />
+        {passwordNeeded && (
+          <TextField label="Your password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} hint="Confirm it is you before this change." />
+        )}
         <ErrorNotice error={error} />
         <div className="admin-dialog-actions">
           <Button onClick={close}>Cancel</Button>
