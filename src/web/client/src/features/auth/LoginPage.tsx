@@ -66,8 +66,6 @@ export function LoginPage() {
     if (ssoError) setError(ssoError);
   }, [params]);
 
-  if (session.me && step.kind === 'password') return <Navigate to={next} replace />;
-
   const finish = async () => {
     await session.refresh();
     void navigate(next, { replace: true });
@@ -148,6 +146,9 @@ export function LoginPage() {
     setNotice(null);
     setError(null);
   };
+
+  // Already signed in (a bookmark of /login): straight on. After all hooks, so their order never changes.
+  if (session.me && step.kind === 'password') return <Navigate to={next} replace />;
 
   const answer = providers.data;
   const passwordOffered = !answer || answer.password || showPasswordForm;
