@@ -32,7 +32,7 @@ function ActingTenantPicker() {
       <span>Acting in</span>
       <select value={actingTenant ?? ''} onChange={(event) => actIn(event.target.value || null)}>
         <option value="">the platform</option>
-        {((tenants.data as unknown as { tenants?: TenantRow[] } | undefined)?.tenants ?? []) /*WS-TEMP*/
+        {(tenants.data ?? [])
           .filter((t) => t.status === 'active')
           .map((t) => (
             <option key={t.slug} value={t.slug}>
