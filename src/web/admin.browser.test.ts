@@ -133,7 +133,7 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await root.getByLabel('Action').fill('user.*');
     await root.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => root.getByRole('cell', { name: 'user.created' }).count()).toBeGreaterThanOrEqual(2);
-    expect(await root.getByRole('cell', { name: 'access.role_changed' }).count()).toBe(0);
+    await expect.poll(() => root.getByRole('cell', { name: 'access.role_changed' }).count()).toBe(0);
     await root.getByLabel('Action').fill('access.role_changed');
     await root.getByLabel('User', { exact: true }).fill('root');
     await root.getByLabel('Site').selectOption({ label: 'shop' });
@@ -184,6 +184,19 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await page.getByRole('cell', { name: 'shop', exact: true }).waitFor();
     expect(await page.getByRole('cell', { name: 'blog', exact: true }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Add a site' }).count()).toBe(0);
+
+    // A site admin creates users on its own sites only: the site is required.
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('button', { name: 'Create a user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create a user' });
+    await dialog.getByLabel('Login').fill('pete');
+    await dialog.getByLabel('Email').fill('pete@acme.example');
+    await dialog.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
+    expect(await dialog.getByLabel('Give view access to').locator('option').allTextContents()).toEqual(['Choose a site…', 'shop']);
+    await dialog.getByLabel('Give view access to').selectOption({ label: 'shop' });
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'pete' }).waitFor();
+    await expect.poll(() => page.getByLabel('Role on shop').inputValue()).toBe('view');
 
     await page.goto(world.url(ACME, '/admin/security'));
     await page.getByText('This screen is for the tenant’s super users.').waitFor();
@@ -292,6 +305,11 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await admin.getByRole('button', { name: 'Reset Minimum length to the inherited value' }).click();
     await expect.poll(() => admin.getByLabel('Minimum length').inputValue()).toBe('8');
 
+    // An allowlist without the caller's own address would lock it out: the server's reason is shown.
+    await admin.getByLabel('IP allowlist').fill('10.0.0.1\n192.168.0.0/16');
+    await admin.getByRole('button', { name: 'Save sign-in protection' }).click();
+    await expect.poll(() => admin.getByRole('alert').allTextContents()).toContainEqual(expect.stringContaining('lock you out'));
+
     await unblock.click();
     await admin.getByText('No address is blocked.').waitFor();
     await world.signIn(other, STRICT, 'sam');
@@ -312,6 +330,7 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await pre.waitFor();
     const text = (await pre.textContent()) ?? '';
     expect(text).toContain("'setSiteId', '4'");
+    await world.shot(root, 'admin-sites');
     await code.getByRole('button', { name: 'Copy tracking code' }).click();
     await code.getByRole('button', { name: 'Copied' }).waitFor();
     // acme.test is plain http, where pages cannot read the clipboard; localhost is a secure context and can.
