@@ -143,6 +143,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await dialog.waitFor();
     await dialog.getByRole('img', { name: /Evolution of \/pricing: Pageviews/ }).waitFor();
     await dialog.getByText('Show the numbers').click();
+    await world.shot(p, 'reports-row-evolution');
     await poll(() => dialog.locator('tbody tr').count()).toBe(30);
     expect(await dialog.locator('tbody tr').last().locator('td').last().textContent()).toBe('2');
     await dialog.getByRole('button', { name: 'Close' }).click();
@@ -193,6 +194,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await dialog.getByLabel('Value 2').fill('/landing?mtm');
     // Values are URL-encoded inside the definition, as Matomo expects.
     expect(await dialog.getByLabel('Segment definition').inputValue()).toBe('browserName==Firefox,pageUrl=@%2Flanding%3Fmtm');
+    await world.shot(p, 'reports-segment-editor');
     await dialog.getByRole('button', { name: 'Apply segment' }).click();
     await p.waitForURL(/segment=/);
     expect(new URL(p.url()).searchParams.get('segment')).toBe('browserName==Firefox,pageUrl=@%2Flanding%3Fmtm');
@@ -237,8 +239,23 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await firefox.getByText('3 actions').click();
     expect(await firefox.locator('.visit-actions li').count()).toBe(3);
     expect(await firefox.locator('.visit-actions').textContent()).toContain('/docs/install');
+    await world.shot(p, 'reports-visitor-log');
     const chrome = visits.filter({ hasText: 'Windows' });
     expect(await chrome.textContent()).toContain('Search: Google');
+  });
+
+  it('shows the other core reports and goals', async () => {
+    const p = await open();
+    await world.signIn(p, HOST, 'ana');
+    await p.goto(world.url(HOST, '/reports/1/channels'));
+    await poll(() => firstColumn(p)).toEqual(expect.arrayContaining(['Search Engines', 'Websites', 'Direct Entry', 'Campaigns']));
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Browsers' }).click();
+    await poll(() => firstColumn(p)).toEqual(expect.arrayContaining(['Firefox', 'Chrome']));
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Event categories' }).click();
+    await poll(() => firstColumn(p)).toEqual(['Video']);
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Goals', exact: true }).click();
+    await p.getByText('No goals are set up for this site.').waitFor();
+    expect(await kpi(p, 'Conversions').textContent()).toBe('0');
   });
 
   it('shows how to install the tracking code for a site without data', async () => {

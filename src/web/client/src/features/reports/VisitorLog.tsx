@@ -101,7 +101,8 @@ function actionText(action: ActionDetail): string {
 }
 
 function VisitCard({ visit }: { visit: Visit }) {
-  const device = [visit.deviceType, visit.operatingSystemName, [visit.browserName, visit.browserVersion].filter(Boolean).join(' ')].filter(Boolean).join(' · ');
+  const deviceType = visit.deviceType ? visit.deviceType.charAt(0).toUpperCase() + visit.deviceType.slice(1) : null;
+  const device = [deviceType, visit.operatingSystemName, [visit.browserName, visit.browserVersion].filter(Boolean).join(' ')].filter(Boolean).join(' · ');
   return (
     <li className="visit">
       <article aria-label={`Visit at ${timeOf(visit.lastActionTimestamp)}`}>
