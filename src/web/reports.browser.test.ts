@@ -298,6 +298,18 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await p.waitForTimeout(400);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await world.shot(p, 'reports-phone-overview');
+    await p.getByLabel('Report', { exact: true }).selectOption('visitor-log');
+    await poll(() => p.locator('.visit').count()).toBe(4);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await world.shot(p, 'reports-phone-visitor-log');
+    await p.getByRole('button', { name: 'Add segment' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Segment editor' });
+    await dialog.getByLabel('Value 1').fill('/pricing');
+    const box = await dialog.boundingBox();
+    expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 999) <= 375).toBe(true);
+    await p.screenshot({ path: 'test-results/reports-phone-segment.png' });
+    await dialog.getByRole('button', { name: 'Apply segment' }).click();
+    await poll(() => p.locator('.visit').count()).toBe(2);
     // Errors thrown on the reports pages (the sign-in page has its own test).
     expect(world.pageErrors.filter((error) => error.includes('/reports'))).toEqual([]);
   });
