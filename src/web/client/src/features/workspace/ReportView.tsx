@@ -40,6 +40,7 @@ const METRIC_LABELS: Readonly<Record<string, string>> = {
   sum_time_spent: 'Time spent (s)',
   label: 'Label',
   url: 'URL',
+  value: 'Value',
 };
 const PREFERRED = ['nb_visits', 'nb_uniq_visitors', 'nb_pageviews', 'nb_hits', 'nb_actions', 'nb_events', 'nb_conversions', 'bounce_rate', 'nb_actions_per_visit', 'avg_time_on_site', 'conversion_rate', 'revenue'];
 const HIDDEN = new Set(['idsubdatatable', 'segment', 'sum_daily_nb_uniq_visitors', 'sum_daily_nb_users', 'subtable']);
