@@ -5,6 +5,7 @@ import { useMatomo, useSiteHasData } from './data';
 import { EvolutionChart } from './EvolutionChart';
 import { formatMetric, periodsOf, textOf, type ReportRow } from './format';
 import { describeView, evolutionParams, viewParams, viewSearch, type ReportView } from './params';
+import { ExportLinks } from './ReportTable';
 import { TrackingHelp } from './TrackingHelp';
 
 const KPIS: readonly { metric: string; label: string }[] = [
@@ -99,7 +100,7 @@ export function Overview({ idSite, siteName, view }: { idSite: number; siteName:
 
   return (
     <>
-      <Card title="Visits summary">
+      <Card title="Visits summary" actions={<ExportLinks method="VisitsSummary.get" params={{ idSite, ...viewParams(view) }} name={`Visits summary ${view.date}`} />}>
         <p className="muted report-period">{describeView(view)}</p>
         {summary.isPending ? <Loading label="Loading the visits summary…" /> : <ErrorNotice error={summary.error} />}
         {summary.data !== undefined && <KpiTiles values={values} items={KPIS} label="Visits summary" />}

@@ -3,6 +3,7 @@ import { Button, Card, Empty, ErrorNotice, Loading } from '../../ui/components';
 import { useMatomo, useSiteHasData } from './data';
 import { formatDuration, formatNumber } from './format';
 import { describeView, viewParams, type ReportView } from './params';
+import { ExportLinks } from './ReportTable';
 import { TrackingHelp } from './TrackingHelp';
 
 interface ActionDetail {
@@ -186,7 +187,17 @@ export function VisitorLog({ idSite, siteName, view }: { idSite: number; siteNam
           </dl>
         )}
       </Card>
-      <Card title="Visitor log" actions={<span className="muted live-note">{visits.isFetching ? 'Refreshing…' : 'Refreshes every 10 seconds'}</span>}>
+      <Card
+        title="Visitor log"
+        actions={
+          <>
+            <span className="muted live-note" aria-live="off">
+              {visits.isFetching ? 'Refreshing…' : 'Refreshes every 10 seconds'}
+            </span>
+            <ExportLinks method="Live.getLastVisitsDetails" params={{ idSite, ...viewParams(view) }} name={`Visitor log ${view.date}`} />
+          </>
+        }
+      >
         <p className="muted report-period">
           {describeView(view)}
           {view.segment ? ' · segmented' : ''}
