@@ -221,11 +221,18 @@ export function SitesPage() {
           caption="Sites"
           rows={sites.sites}
           rowKey={(s) => String(s.idsite)}
-          initialSort={{ key: 'idsite', descending: false }}
+          initialSort={{ key: 'name', descending: false }}
           empty="No sites yet."
           columns={[
-            { key: 'idsite', label: 'Id', numeric: true },
-            { key: 'name', label: 'Name' },
+            {
+              key: 'name',
+              label: 'Name',
+              render: (s) => (
+                <>
+                  {s.name} <span className="muted admin-small">id {s.idsite}</span>
+                </>
+              ),
+            },
             { key: 'main_url', label: 'URL', render: (s) => <span className="admin-url">{s.main_url}</span> },
             { key: 'timezone', label: 'Time zone' },
             { key: 'currency', label: 'Currency' },
