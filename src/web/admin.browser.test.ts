@@ -250,7 +250,7 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
   });
 
   it('changes the colour and the logo, and the header shows them at once', async () => {
-    await root.getByRole('link', { name: 'Settings & branding' }).click();
+    await root.goto(world.url(ACME, '/admin/settings'));
     await root.getByRole('heading', { name: 'Settings and branding' }).waitFor();
     await root.getByLabel('Product name').fill('Acme Analytics');
     await root.getByLabel('Primary colour (hex)').fill('#1a7f45');
@@ -271,6 +271,14 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await root.getByLabel('Logo file').setInputFiles({ name: 'logo2.png', mimeType: 'image/png', buffer: solidPng(90, 30, [0xaa, 0x22, 0x55]) });
     await root.getByRole('button', { name: 'Upload logo' }).click();
     await expect.poll(() => logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(90);
+
+    // Other tenant settings, by section, edited the same way.
+    await root.locator('summary').filter({ hasText: /^Tracker/ }).click();
+    await root.getByLabel('Ip anonymization bytes').fill('3');
+    await root.getByRole('button', { name: 'Save tracker settings' }).click();
+    await root.getByText('Saved 1 setting.').waitFor();
+    await root.getByRole('button', { name: 'Reset Ip anonymization bytes to the inherited value' }).waitFor();
+    await world.shot(root, 'admin-settings');
 
     // An SVG is refused with the server's reason.
     await root.getByLabel('Logo file').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') });
