@@ -2,10 +2,12 @@
  * Collections and dashboards in a real browser: hits tracked through the tenant's
  * /matomo.php; a tenant super user creates a sub-collection, a dashboard with a line
  * chart and a table, and a saved report, sees their data, moves the report into the
- * sub-collection and is refused a move that would make a cycle; the same dashboard at
- * phone width; a platform admin on the platform host creates a shared dashboard and lets
- * all tenant users view it; a view-only tenant user sees it with its own tenant's data
- * and no control to change it.
+ * sub-collection by keyboard, is refused a move that would make a cycle, archives and
+ * deletes a collection; the same pages at phone width; a platform admin on the platform
+ * host creates a shared dashboard, lets all tenant users view it, and (acting in the
+ * tenant) is refused a move that would widen who sees a dashboard; a view-only tenant
+ * user sees the shared dashboard with its own tenant's data, no control to change it,
+ * and copies it into its tenant's collection.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -238,6 +240,20 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await p.getByRole('button', { name: 'Explain why' }).click();
     await expect.poll(() => p.locator('.ws-facts').textContent()).toContain('platform_admin curates shared collections');
     await world.shot(p, 'collections-shared-permissions');
+
+    // Acting inside acme, the admin curates both acme's collection and the shared ones, yet a
+    // move of acme's dashboard into a shared collection is refused: other tenants would see it.
+    await p.getByLabel('Acting in').selectOption('acme');
+    await p.goto(world.url(PLATFORM, '/collections'));
+    await main(p).getByRole('link', { name: 'Our analytics' }).click();
+    await p.getByRole('heading', { name: 'Our analytics', level: 1 }).waitFor();
+    await menu(p, 'Actions for Traffic').click();
+    await p.getByRole('button', { name: 'Move…' }).click();
+    const move = p.getByRole('dialog', { name: 'Move “Traffic”' });
+    await move.getByLabel('Move into').selectOption({ label: 'Shared: Shared' });
+    await move.getByRole('button', { name: 'Move', exact: true }).click();
+    await expect.poll(() => move.getByRole('alert').textContent()).toContain('other tenants would see it');
+    await world.shot(p, 'collections-move-widening-refused');
     expect(ownErrors()).toEqual([]);
   }, 180_000);
 
