@@ -97,7 +97,14 @@ export async function openBrowserWorld(env: Record<string, string> = {}): Promis
       await page.getByLabel('Login or email').fill(login);
       await page.getByLabel('Password', { exact: true }).fill(password);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      try {
+        await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      } catch (error) {
+        // Say what the page said instead of only that the shell never came.
+        await page.screenshot({ path: join(SCREENSHOTS, `sign-in-failed-${login}.png`) }).catch(() => undefined);
+        const said = await page.locator('[role=alert], [role=status]').allTextContents().catch(() => []);
+        throw new Error(`signing in as ${login} at ${host} failed at ${page.url()}; the page said: ${said.join(' | ') || '(nothing)'}; page errors: ${pageErrors.join(' | ') || '(none)'}`, { cause: error });
+      }
     },
     async shot(page, name) {
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
