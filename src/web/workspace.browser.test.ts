@@ -103,6 +103,7 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await second.getByLabel('Report', { exact: true }).selectOption('Actions.getPageUrls');
     await second.getByLabel('Visualization').selectOption('table');
     await second.getByLabel('Width').selectOption('12');
+    await world.shot(p, 'dashboard-editor');
     await p.getByRole('button', { name: 'Create dashboard' }).click();
     await p.getByRole('heading', { name: 'Traffic', level: 1 }).waitFor();
     dashboardUrl = p.url();
