@@ -22,12 +22,17 @@ interface OwnTenant {
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const LOGO_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
 
-/** After a branding change the header shows it at once; a new logo gets a new address so no cache keeps the old one. */
+/** Set once a logo is uploaded in this page's life: the header's logo address carries it, so no cache shows the old image. */
+let logoVersion: number | null = null;
+
+/** After a branding change the header shows it at once (the logo at a new address after an upload). */
 async function refreshFace(queryClient: ReturnType<typeof useQueryClient>, logoChanged = false): Promise<void> {
+  if (logoChanged) logoVersion = Date.now();
   await queryClient.invalidateQueries({ queryKey: ['tenant-face'] });
-  if (!logoChanged) return;
+  if (logoVersion === null) return;
+  const version = logoVersion;
   queryClient.setQueryData<TenantFace>(['tenant-face'], (face) =>
-    face?.branding.logoUrl ? { ...face, branding: { ...face.branding, logoUrl: `${face.branding.logoUrl.split('?')[0]}?v=${Date.now()}` } } : face,
+    face?.branding.logoUrl ? { ...face, branding: { ...face.branding, logoUrl: `${face.branding.logoUrl.split('?')[0]}?v=${version}` } } : face,
   );
 }
 
