@@ -161,7 +161,7 @@ function ReportFields({ value, onChange }: { value: ReportDraft; onChange: (next
       {showCustom && <TextField label="API method" value={value.method} placeholder="Module.action" onChange={(event) => onChange({ ...value, method: event.target.value })} hint="Any Reporting API method, for example Live.getCounters." />}
       <SelectField label="Visualization" value={value.visualization} options={VISUALIZATIONS.map((v) => ({ value: v, label: VISUALIZATION_LABEL[v] }))} onChange={(event) => onChange({ ...value, visualization: event.target.value as Visualization })} />
       <TextArea label="Parameters" value={value.params} rows={2} placeholder="(none)" hint="One name=value per line, for example filter_limit=10 or columns=nb_visits. Site, period and date are chosen by whoever views it." onChange={(event) => onChange({ ...value, params: event.target.value })} />
-      <TextField label="Segment (optional)" value={value.segment} placeholder="browserCode==FF" onChange={(event) => onChange({ ...value, segment: event.target.value })} />
+      <TextField label="Segment (optional)" value={value.segment} placeholder="(all visits)" hint="For example browserCode==FF;countryCode==de." onChange={(event) => onChange({ ...value, segment: event.target.value })} />
     </div>
   );
 }
