@@ -2,14 +2,17 @@
  * The Reports area in a real browser: hits tracked through the tenant's /matomo.php,
  * then the overview, a core report (sorting, search, row evolution, export), the segment
  * editor (applied, saved, deleted), the real-time visitor log, the empty state of a site
- * without data, the sites a view-only user sees, and phone width.
+ * without data, the sites a view-only user sees, a platform admin acting in the tenant,
+ * and phone width.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { setUserAccess } from '../access/users.service.js';
+import { createUser, setUserAccess } from '../access/users.service.js';
+import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld, type Hit } from './test-support/browser.js';
 
 const HOST = 'shop.test';
+const PLATFORM = 'ops.test';
 const CHROME_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0';
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
@@ -42,7 +45,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
   let world: BrowserWorld;
 
   beforeAll(async () => {
-    world = await openBrowserWorld();
+    world = await openBrowserWorld({ PLURA_GENERAL_PLATFORM_HOST: PLATFORM });
     const { h } = world;
     await h.addTenant('shop', [HOST]);
     await h.addSite('shop', 'store');
@@ -51,6 +54,8 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await h.addUser('shop', 'ana', { superuser: true });
     await h.addUser('shop', 'vic');
     await h.asOperator('shop', (ctx) => setUserAccess(ctx, 'vic', 'view', [1, 2]));
+    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
+    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
     await world.track(HOST, HITS);
   }, 120_000);
 
@@ -58,10 +63,10 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await world?.close();
   });
 
-  // Actions wait at most 10 s (Playwright's library default is forever).
+  // Actions wait at most 15 s (Playwright's library default is forever).
   const open = async (viewport?: { width: number; height: number }) => {
     const p = await world.page(viewport);
-    p.setDefaultTimeout(10_000);
+    p.setDefaultTimeout(15_000);
     return p;
   };
   // Reports are archived on first use: give answers a few seconds (vitest's default is one).
@@ -280,6 +285,28 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 
     await poll(() => p.getByLabel('Site', { exact: true }).locator('option').allTextContents()).toEqual(['store', 'quiet']);
     await p.goto(world.url(HOST, '/reports/3'));
     await p.getByText('Site 3 does not exist or you may not view it.').waitFor();
+  });
+
+  it('works the same for a platform admin acting in the tenant', async () => {
+    const p = await open();
+    await world.signIn(p, PLATFORM, 'ops');
+    await p.getByLabel('Acting in').selectOption('shop');
+    await p.goto(world.url(PLATFORM, '/reports'));
+    await p.waitForURL(/\/reports\/1/);
+    await poll(() => kpi(p, 'Visits').textContent()).toBe('4');
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).click();
+    await poll(() => firstColumn(p)).toContain('/pricing');
+    // Saving a segment is a POST with the session's CSRF token, in the tenant acted in.
+    await p.getByRole('button', { name: 'Add segment' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Segment editor' });
+    await dialog.getByLabel('Value 1').fill('/docs');
+    await dialog.getByLabel('Name').fill('Docs readers');
+    await dialog.getByRole('button', { name: 'Save segment' }).click();
+    await dialog.getByText('Docs readers').waitFor();
+    await dialog.getByRole('button', { name: 'Apply Docs readers' }).click();
+    // An action condition: page reports count the matching actions only.
+    await poll(async () => (await firstColumn(p)).sort()).toEqual(['docs/install', 'docs/start']);
+    expect(world.pageErrors.filter((error) => error.includes('/reports'))).toEqual([]);
   });
 
   it('fits a phone screen', async () => {
