@@ -366,6 +366,17 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await edit.getByRole('button', { name: 'Save site' }).click();
     await expect.poll(() => edit.getByRole('alert').textContent()).toContain('Excluded IPs');
     await edit.getByRole('button', { name: 'Close' }).click();
+
+    // Deleting asks first, naming what goes with the site.
+    await root.getByRole('button', { name: 'Delete news' }).click();
+    const confirm = root.getByRole('dialog', { name: 'Delete news' });
+    await confirm.getByText('cannot be undone').waitFor();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await root.getByRole('cell', { name: /^news id \d+$/ }).waitFor();
+    await root.getByRole('button', { name: 'Delete news' }).click();
+    await confirm.getByRole('button', { name: 'Delete site and its data' }).click();
+    await root.getByText('The site news and its data were deleted.').waitFor();
+    await expect.poll(() => root.getByRole('cell', { name: /^news id \d+$/ }).count()).toBe(0);
     expect(adminErrors()).toEqual([]);
   });
 

@@ -183,9 +183,10 @@ export function SitesPage() {
   const remove = useMutation({
     mutationFn: (site: AdminSite) => api.del(`/api/v1/sites/${site.idsite}`),
     onSuccess: async (_, site) => {
+      // The list is re-read first, so the message never stands beside the deleted row.
+      await queryClient.invalidateQueries({ queryKey: ['admin'] });
       setOpen(null);
       setNotice(`The site ${site.name} and its data were deleted.`);
-      await queryClient.invalidateQueries({ queryKey: ['admin'] });
     },
   });
   const done = (message: string, added?: AdminSite) => {
