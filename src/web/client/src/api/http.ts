@@ -129,14 +129,26 @@ export function matomoUrl(method: string, params: MatomoParams, format = 'json')
   return `/index.php${query({ module: 'API', method, format, ...params, ...(actingTenant ? { tenant: actingTenant } : {}) })}`;
 }
 
+/** Asks the REST API whether the session still holds (its 401 means exactly that). */
+async function sessionIsGone(): Promise<boolean> {
+  try {
+    await rest('GET', '/api/v1/me', undefined, { quiet: true });
+    return false;
+  } catch (error) {
+    return error instanceof ApiError && error.status === 401;
+  }
+}
+
 /** A Matomo API call with the session; Matomo's `{"result":"error"}` becomes an ApiError. */
 export async function matomo<T>(method: string, params: MatomoParams = {}, signal?: AbortSignal): Promise<T> {
   const response = await fetch(matomoUrl(method, params), { credentials: 'same-origin', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
   const body = (await response.json().catch(() => null)) as unknown;
   if (body && typeof body === 'object' && !Array.isArray(body) && (body as ErrorBody).result === 'error') {
     const message = (body as ErrorBody).message ?? 'The request failed.';
-    const error = new ApiError(response.status, response.status === 401 ? 'unauthenticated' : 'matomo_error', message);
-    if (response.status === 401) notify(error);
+    // Matomo answers 401 for "no access" as well as for "not signed in": only a lost session sends the user away.
+    const code = response.status === 401 ? ((await sessionIsGone()) ? 'unauthenticated' : 'forbidden') : 'matomo_error';
+    const error = new ApiError(response.status, code, message);
+    notify(error);
     throw error;
   }
   if (!response.ok) throw new ApiError(response.status, 'http_error', `${response.status} ${response.statusText}`);
