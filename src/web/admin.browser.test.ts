@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { setUserAccess } from '../access/users.service.js';
+import { createUser, setUserAccess } from '../access/users.service.js';
 import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
 const ACME = 'acme.test';
 const STRICT = 'strict.test';
+const PLATFORM = 'ops.test';
 
 function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
@@ -55,7 +56,7 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
   const adminErrors = () => world.pageErrors.filter((error) => /^https?:\/\/[^/]+\/admin/.test(error));
 
   beforeAll(async () => {
-    world = await openBrowserWorld();
+    world = await openBrowserWorld({ PLURA_GENERAL_PLATFORM_HOST: PLATFORM });
     const { h } = world;
     await h.addTenant('acme', [ACME]);
     await h.platform.tenants.update('acme', { name: 'Acme Corp' });
@@ -70,6 +71,8 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     writeFileSync(join(h.dataDir, 'tenants/strict/config.ini'), '[Security]\nbrute_force_max_retries = 3\n');
     await h.addUser('strict', 'sam', { superuser: true });
     await h.addSite('strict', 'intranet');
+    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
+    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
     root = await world.page();
     await world.signIn(root, ACME, 'root');
   }, 120_000);
@@ -377,6 +380,33 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     await confirm.getByRole('button', { name: 'Delete site and its data' }).click();
     await root.getByText('The site news and its data were deleted.').waitFor();
     await expect.poll(() => root.getByRole('cell', { name: /^news id \d+$/ }).count()).toBe(0);
+    expect(adminErrors()).toEqual([]);
+  });
+
+  it('lets a platform admin acting in the tenant use the same screens, audited, without a password prompt for super user access', async () => {
+    const page = await world.page();
+    await world.signIn(page, PLATFORM, 'ops');
+    await page.getByLabel('Acting in').selectOption('acme');
+    await page.getByRole('link', { name: 'Administration' }).waitFor();
+    await page.goto(world.url(PLATFORM, '/admin'));
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Administration' }).getByRole('link').allTextContents()).toEqual(['Users', 'Sites', 'Security', 'Audit log', 'Settings & branding']);
+    await page.getByRole('link', { name: 'pete', exact: true }).click();
+    await page.getByRole('button', { name: 'Make super user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Make pete a super user' });
+    expect(await dialog.getByLabel('Your password').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Make super user' }).click();
+    await page.getByText('The user is now a super user.').waitFor();
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Action').fill('access.superuser_changed');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /access\.superuser_changed/ }).first().textContent()).toContain('ops');
+    // Downloads carry the tenant the admin acts in (a link cannot send the header).
+    const csv = (await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')) ?? '';
+    expect(csv).toContain('tenant=acme');
+    const exported = await page.evaluate(async (href) => (await fetch(href)).text(), csv);
+    expect(exported).toContain('access.superuser_changed');
     expect(adminErrors()).toEqual([]);
   });
 
