@@ -122,12 +122,12 @@ function CreateUserDialog({ open, onClose, sites }: { open: boolean; onClose: ()
 }
 
 /** "Super user", or the roles by count ("2 admin · 1 view"), over the sites the caller administers. */
-function roleSummary(user: UserView, login: string, bySite: ReadonlyMap<number, ReadonlyMap<string, UserPlusRole>> | undefined): string {
+function roleSummary(user: UserView, bySite: ReadonlyMap<number, ReadonlyMap<string, UserPlusRole>> | undefined): string {
   if (user.superuser_access) return 'Super user';
   if (!bySite) return '…';
   const counts = new Map<string, number>();
   for (const users of bySite.values()) {
-    const role = users.get(login)?.role;
+    const role = users.get(user.login)?.role;
     if (role && role !== 'noaccess' && role !== 'superuser') counts.set(role, (counts.get(role) ?? 0) + 1);
   }
   if (counts.size === 0) return 'No access';
@@ -179,7 +179,7 @@ export function UsersPage() {
               ),
             },
             { key: 'email', label: 'Email' },
-            { key: 'roles', label: 'Roles', value: (u) => roleSummary(u, u.login, roles.data) },
+            { key: 'roles', label: 'Roles', value: (u) => roleSummary(u, roles.data) },
             {
               key: 'uses_2fa',
               label: '2FA',
