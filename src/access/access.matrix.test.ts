@@ -4,6 +4,9 @@
  * site. It must find no call that crosses a tenant or exceeds a role, and no 500.
  * A new method or route is not done until it is listed here.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { reportMetadata } from '../reports/reports.api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
@@ -187,6 +190,8 @@ interface RestSpec {
   readonly platformWide?: boolean;
 }
 
+const WEB_PAGES = ['/', '/login', '/reports/:site/pages?period=day&date=today', '/collections', '/admin/users', '/platform/tenants', '/account'] as const;
+
 const restRoutes: readonly RestSpec[] = [
   { name: 'GET /api/v1/tenant', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/api/v1/tenant' }) },
   { name: 'GET /matomo.js', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/matomo.js' }) },
@@ -204,6 +209,8 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'GET /api/v1/invitations/:token', need: { on: 'nobody' }, request: () => ({ method: 'GET', url: `/api/v1/invitations/${'x'.repeat(43)}` }) },
   { name: 'POST /auth/invitation', need: { on: 'nobody' }, request: () => ({ method: 'POST', url: '/auth/invitation', payload: { token: 'x'.repeat(43), password: TEST_PASSWORD } }) },
   { name: 'GET /auth/providers', need: { on: 'anyone' }, request: () => ({ method: 'GET', url: '/auth/providers' }) },
+  // The web interface's pages: the same static shell for everyone (its data comes only through the API rows above).
+  ...WEB_PAGES.map((url): RestSpec => ({ name: `GET ${url} (web page)`, need: { on: 'anyone' }, request: (t) => ({ method: 'GET', url: url.replace(':site', String(t.site)) }) })),
   // Workspace: groups (2 = All tenant users, 3 = the tenant group "Matrix"), collections, items.
   { name: 'GET /api/v1/groups', need: { on: 'signed-in' }, request: () => ({ method: 'GET', url: '/api/v1/groups' }) },
   { name: 'POST /api/v1/groups', need: { on: 'nobody' }, request: () => ({ method: 'POST', url: '/api/v1/groups', payload: { kind: 'tenant', name: 'from-a-tenant-host' } }) },
@@ -344,6 +351,10 @@ describe('cross-tenant access matrix', () => {
   let counter = 0;
   let pgDatabase: TestPostgresDatabase | undefined;
   const stats = { calls: 0, allowed: 0, refused: 0 };
+  // A stand-in build of the web interface: the matrix proves who gets a page, not the bundle.
+  const webDir = mkdtempSync(join(tmpdir(), 'plura-matrix-web-'));
+  mkdirSync(join(webDir, 'assets'));
+  writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>app</title><div id="root"></div>');
 
   beforeAll(async () => {
     pgDatabase = await createTestPostgresDatabase('matrix');
@@ -355,7 +366,7 @@ describe('cross-tenant access matrix', () => {
       PLURA_SECURITY_BRUTE_FORCE_MAX_RETRIES: '1000000',
       PLURA_DATABASE_REGISTRY_URL: pgDatabase.url,
       PLURA_DATABASE_POSTGRES_ROLE_PREFIX: pgDatabase.rolePrefix,
-    });
+    }, { webDir });
     for (const tenant of tenants) {
       await h.addTenant(tenant.slug, [tenant.host], tenant.postgres ? pgDatabase.url : 'sqlite');
       // SCIM on, so its endpoints refuse user credentials for what they are, not because SCIM is off.
@@ -385,6 +396,7 @@ describe('cross-tenant access matrix', () => {
     tokens.set('platform', (await createToken(registryDb, h.platform.secret, ops.id, { description: 'matrix' })).token);
   });
   afterAll(async () => {
+    rmSync(webDir, { recursive: true, force: true });
     await h?.close();
     await pgDatabase?.drop();
   });
@@ -477,7 +489,7 @@ describe('cross-tenant access matrix', () => {
       }
     }
     expect(stats.calls).toBe(tenants.length * actors.length * 3 * matomoMethods.length);
-  }, 300_000);
+  }, 900_000);
 
   it('every REST route × every actor × every tenant × every site: no crossing, no excess, no 500', async () => {
     let calls = 0;
@@ -502,7 +514,7 @@ describe('cross-tenant access matrix', () => {
             // Tenant-host-only public routes: on the platform host they name no tenant.
             const hostOnly = spec.name === 'GET /matomo.js';
             // Public everywhere, whatever the credentials: the sign-in methods and the face of the host asked (the platform's on the platform host).
-            const publicEverywhere = spec.name === 'GET /auth/providers' || spec.name === 'GET /api/v1/tenant';
+            const publicEverywhere = spec.name === 'GET /auth/providers' || spec.name === 'GET /api/v1/tenant' || spec.name.endsWith('(web page)');
             const expected = publicEverywhere || (hostOnly ? actor.kind !== 'platform-acting' : expectedSuccess(spec.need, actor, tenant, site));
             if (expected) expect(response.statusCode, `${label} should succeed: ${response.body.slice(0, 300)}`).toBeLessThan(300);
             else expect(response.statusCode, `${label} should fail: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
@@ -523,7 +535,7 @@ describe('cross-tenant access matrix', () => {
     }
     expect(calls).toBe(tenants.length * actors.length * 3 * restRoutes.length);
     console.info(`access matrix: ${stats.calls} Matomo API calls (${stats.allowed} allowed, ${stats.refused} refused) and ${calls} REST calls`);
-  }, 300_000);
+  }, 900_000);
 
   it('tracking endpoint × every actor × every tenant × every site: privileged parameters need write on that site of that tenant', async () => {
     let calls = 0;

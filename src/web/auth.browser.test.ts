@@ -12,7 +12,7 @@ import { currentTotp } from '../access/totp.js';
 import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
-describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
+describe.skipIf(!haveBrowser)('signing in through the web interface', { timeout: 120_000 }, () => {
   let world: BrowserWorld;
 
   beforeAll(async () => {
@@ -185,7 +185,7 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', () => {
   });
 });
 
-describe.skipIf(!haveBrowser)('first start: the one-time setup link', () => {
+describe.skipIf(!haveBrowser)('first start: the one-time setup link', { timeout: 120_000 }, () => {
   let world: BrowserWorld;
   beforeAll(async () => {
     world = await openBrowserWorld();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInOver } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
-describe.skipIf(!haveBrowser)('accepting an invitation in the browser', () => {
+describe.skipIf(!haveBrowser)('accepting an invitation in the browser', { timeout: 120_000 }, () => {
   let world: BrowserWorld;
   let link = '';
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../http/test-support/free-port.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
-describe.skipIf(!haveBrowser)('single sign-on from the login page', () => {
+describe.skipIf(!haveBrowser)('single sign-on from the login page', { timeout: 120_000 }, () => {
   let world: BrowserWorld;
   let idp: Server;
 
