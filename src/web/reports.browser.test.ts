@@ -41,7 +41,7 @@ const HITS: readonly Hit[] = [
   page('d000000000000004', ANDROID, '/landing?mtm_campaign=spring', 'Spring sale', { res: '412x915' }),
 ];
 
-describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 60_000 }, () => {
+describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 120_000 }, () => {
   let world: BrowserWorld;
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { ApiError, api, setCsrfToken } from '../../api/http';
 import { qrDataUrl } from '../../ui/qr';
 import { useSession } from '../../api/session';
 import type { ProvidersAnswer, SignInAnswer } from '../../api/types';
-import { Brand } from '../../layout/Shell';
+import { AuthCard, useAuthStep } from './AuthCard';
 import { Button, CheckboxField, CopyButton, Loading, TextField } from '../../ui/components';
 
 type Step =
@@ -13,31 +13,6 @@ type Step =
   | { kind: 'totp' }
   | { kind: 'enroll'; secret: string; uri: string; recoveryCodes: readonly string[]; qr: string }
   | { kind: 'expired-password'; login: string };
-
-/** Sign-in messages in words a person understands, by the server's error code. */
-export function signInMessage(error: unknown): string {
-  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
-  switch (error.code) {
-    case 'invalid_credentials':
-      return 'Wrong login or password.';
-    case 'invalid_mfa_code':
-      return 'That code is not valid. Enter the current 6-digit code from your authenticator app, or a recovery code.';
-    case 'ip_blocked':
-      return `Too many failed sign-ins from your network: sign-in is blocked for a while. ${error.message}`;
-    case 'ip_not_allowed':
-      return `Sign-in is not allowed from your network. ${error.message}`;
-    case 'user_deactivated':
-      return 'Your account is deactivated. Ask an administrator to reactivate it.';
-    case 'tenant_deactivated':
-      return 'This analytics instance is deactivated. Contact the platform operator.';
-    case 'sso_required':
-      return 'Sign in with your organisation’s single sign-on below.';
-    case 'rate_limited':
-      return `Too many attempts. ${error.message}`;
-    default:
-      return error.message;
-  }
-}
 
 function safeNext(next: string | null): string {
   // Only paths on this host: never an open redirect.
@@ -54,9 +29,8 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(false);
   const [code, setCode] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run: runStep } = useAuthStep();
   const [notice, setNotice] = useState<string | null>(params.get('expired') ? 'Your session has expired. Sign in again.' : null);
-  const [busy, setBusy] = useState(false);
   const [ldap, setLdap] = useState(false);
   const [showPasswordForm, setShowPasswordForm] = useState(false);
   const providers = useQuery({ queryKey: ['auth-providers'], queryFn: () => api.get<ProvidersAnswer>('/auth/providers', { quiet: true }) });
@@ -71,22 +45,13 @@ export function LoginPage() {
     void navigate(next, { replace: true });
   };
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.code === 'password_expired') {
-        setStep({ kind: 'expired-password', login });
-        setNotice('Your password has expired. Choose a new one to continue.');
-      } else {
-        setError(signInMessage(caught));
-      }
-    } finally {
-      setBusy(false);
-    }
-  };
+  const run = (work: () => Promise<void>) =>
+    runStep(work, (caught) => {
+      if (!(caught instanceof ApiError && caught.code === 'password_expired')) return false;
+      setStep({ kind: 'expired-password', login });
+      setNotice('Your password has expired. Choose a new one to continue.');
+      return true;
+    });
 
   const afterFirstStep = async (answer: SignInAnswer) => {
     setCsrfToken(answer.csrfToken);
@@ -104,7 +69,7 @@ export function LoginPage() {
 
   const submitPassword = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => {
+    run(async () => {
       const url = ldap ? '/auth/ldap/login' : '/auth/login';
       const answer = await api.post<SignInAnswer>(url, { login, password, remember }, { quiet: true });
       await afterFirstStep(answer);
@@ -113,7 +78,7 @@ export function LoginPage() {
 
   const submitCode = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => {
+    run(async () => {
       if (step.kind === 'enroll') await api.post('/auth/mfa/enroll/confirm', { code: code.trim() }, { quiet: true });
       else await api.post('/auth/mfa', { code: code.trim() }, { quiet: true });
       setCode('');
@@ -130,7 +95,7 @@ export function LoginPage() {
       setError('The two new passwords differ.');
       return;
     }
-    void run(async () => {
+    run(async () => {
       await api.post('/auth/password', { login: step.login, oldPassword: password, newPassword }, { quiet: true });
       const answer = await api.post<SignInAnswer>('/auth/login', { login: step.login, password: newPassword, remember }, { quiet: true });
       setNewPassword('');
@@ -156,22 +121,7 @@ export function LoginPage() {
   const ldapProvider = answer?.providers.find((p) => p.id === 'ldap');
 
   return (
-    <main className="center-page login-page">
-      <div className="card login-card">
-        <div className="login-brand">
-          <Brand />
-        </div>
-        {notice && (
-          <p className="notice notice-info" role="status">
-            {notice}
-          </p>
-        )}
-        {error && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
-
+    <AuthCard notice={notice} error={error}>
         {step.kind === 'password' && (
           <>
             <h1>Sign in</h1>
@@ -281,7 +231,6 @@ export function LoginPage() {
             </Button>
           </form>
         )}
-      </div>
-    </main>
+    </AuthCard>
   );
 }
