@@ -272,6 +272,7 @@ const restRoutes: readonly RestSpec[] = [
   { name: 'POST /api/v1/tenants', platformWide: true, need: { on: 'platform-admin' }, request: (t) => ({ method: 'POST', url: '/api/v1/tenants', payload: { slug: `${t.tmpUser}-t`, hosts: [`${t.tmpUser}.matrix.test`] } }) },
   { name: 'GET /api/v1/tenants/:slug', need: { on: 'platform-admin' }, request: (t) => ({ method: 'GET', url: `/api/v1/tenants/${t.tenant.slug}` }) },
   { name: 'PATCH /api/v1/tenants/:slug', need: { on: 'platform-admin' }, request: (t) => ({ method: 'PATCH', url: `/api/v1/tenants/${t.tenant.slug}`, payload: { productName: 'Matrix Analytics' } }) },
+  { name: 'GET /api/v1/tenant/profile', need: { on: 'superuser' }, request: () => ({ method: 'GET', url: '/api/v1/tenant/profile' }) },
   { name: 'PATCH /api/v1/tenant', need: { on: 'superuser' }, request: () => ({ method: 'PATCH', url: '/api/v1/tenant', payload: { primaryColor: '#123456' } }) },
   { name: 'PUT /api/v1/tenant/logo', need: { on: 'superuser' }, request: () => ({ method: 'PUT', url: '/api/v1/tenant/logo', contentType: 'image/png', payload: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex') }) },
   { name: 'DELETE /api/v1/tenant/logo', need: { on: 'superuser' }, request: () => ({ method: 'DELETE', url: '/api/v1/tenant/logo' }) },

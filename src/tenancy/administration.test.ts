@@ -226,6 +226,9 @@ describe('tenant administration over REST', () => {
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json()).toEqual({ slug, name: slug, hosts: [host], branding: { productName: 'Own Analytics', primaryColor: '#00aa00', logoUrl: null }, language: 'fr', timezone: 'Europe/Paris' });
       expect((await h.call({ host }, 'GET', '/api/v1/tenant')).json()).toMatchObject({ language: 'fr', branding: { productName: 'Own Analytics', primaryColor: '#00aa00' } });
+      // GET /api/v1/tenant/profile reads the stored values back (super users only; anonymous callers are refused).
+      expect((await h.call(root, 'GET', '/api/v1/tenant/profile')).json()).toEqual(response.json());
+      expect((await h.call({ host }, 'GET', '/api/v1/tenant/profile')).statusCode).toBe(401);
       // The other tenant is untouched.
       expect((await h.call({ host: `${other}.test` }, 'GET', '/api/v1/tenant')).json()).toEqual(otherBefore);
 
@@ -264,7 +267,7 @@ describe('tenant administration over REST', () => {
       const stored = await put(root, '/api/v1/tenant/logo', 'image/png', PNG);
       expect(stored.statusCode, stored.body).toBe(200);
       expect(stored.json()).toEqual({ logoUrl: '/api/v1/tenant/logo', contentType: 'image/png', bytes: PNG.length });
-      expect((await h.call({ host }, 'GET', '/api/v1/tenant')).json()).toMatchObject({ branding: { logoUrl: '/api/v1/tenant/logo' } });
+      expect((await h.call({ host }, 'GET', '/api/v1/tenant')).json()).toMatchObject({ branding: { logoUrl: expect.stringMatching(/^\/api\/v1\/tenant\/logo\?v=/) } });
 
       const served = await h.call({ host }, 'GET', '/api/v1/tenant/logo');
       expect(served.statusCode).toBe(200);

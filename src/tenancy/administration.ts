@@ -13,7 +13,7 @@ import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { TenantStore } from '../storage/tenant-stores.js';
 import { normalizeHost } from './hosts.js';
-import { describeStorage, presentTenantForAdmin, TENANT_LOGO_PATH, type Tenant, type TenantAdminView } from './tenant.js';
+import { describeStorage, presentTenantForAdmin, TENANT_LOGO_PATH, tenantLogoUrl, type Tenant, type TenantAdminView } from './tenant.js';
 import type { LogoExtension, UpdateTenantInput } from './tenants.service.js';
 
 /** Platform-level acts: platform admins only (manage_platform), wherever they act from. */
@@ -132,7 +132,7 @@ function presentOwnTenant(tenant: Tenant): OwnTenantView {
     branding: {
       productName: tenant.branding.productName,
       primaryColor: tenant.branding.primaryColor,
-      logoUrl: tenant.branding.logoFile ? TENANT_LOGO_PATH : null,
+      logoUrl: tenantLogoUrl(tenant),
     },
     language: tenant.language,
     timezone: tenant.timezone,
@@ -147,6 +147,12 @@ export interface OwnTenantUpdate {
 }
 
 /** Branding and defaults of the caller's own tenant (super users, or a platform admin acting in it). */
+/** The tenant's own branding and defaults as stored (unset is null), for its super users' settings screen. */
+export function getOwnTenant(ctx: ActContext): OwnTenantView {
+  const { tenant } = requireOwnTenant(ctx, "see the tenant's branding");
+  return presentOwnTenant(tenant);
+}
+
 export async function updateOwnTenant(ctx: ActContext, input: OwnTenantUpdate): Promise<OwnTenantView> {
   const { tenant } = requireOwnTenant(ctx, "change the tenant's branding");
   // Only these fields: a super user never reaches hosts, limits or attributes through here.

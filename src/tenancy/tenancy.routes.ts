@@ -17,6 +17,7 @@ import {
   LOGO_MEDIA_TYPES,
   removeOwnTenantLogo,
   setOwnTenantLogo,
+  getOwnTenant,
   updateOwnTenant,
   updateTenantAsAdmin,
 } from './administration.js';
@@ -221,6 +222,10 @@ export const tenancyRoutes: FastifyPluginAsync<TenancyRoutesOptions> = async (ro
     );
 
     // The tenant's super users (manage_tenant), on its hosts or as a platform admin acting in it.
+    strict.get('/api/v1/tenant/profile', { schema: { response: { 200: OwnTenantSchema, ...errors } } }, async (request, reply) =>
+      api(request, reply, async (auth) => getOwnTenant(auth.ctx)),
+    );
+
     strict.patch('/api/v1/tenant', { schema: { body: OwnTenantBodySchema, response: { 200: OwnTenantSchema, ...errors } } }, async (request, reply) => {
       const tenant = await api(request, reply, (auth) => updateOwnTenant(auth.ctx, request.body));
       await refreshTenants();

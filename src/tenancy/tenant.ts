@@ -49,6 +49,11 @@ export interface TenantPublicFace {
 /** Where a tenant's logo is served: its own hosts, or the platform host for a platform admin acting in it. */
 export const TENANT_LOGO_PATH = '/api/v1/tenant/logo';
 
+/** The logo's URL on the tenant's hosts, versioned by the tenant's last change so a new logo shows at once. */
+export function tenantLogoUrl(tenant: Tenant): string | null {
+  return tenant.branding.logoFile ? `${TENANT_LOGO_PATH}?v=${encodeURIComponent(tenant.updatedAt)}` : null;
+}
+
 export function presentTenantPublicFace(tenant: Tenant, defaultLanguage: string): TenantPublicFace {
   return {
     slug: tenant.slug,
@@ -56,7 +61,7 @@ export function presentTenantPublicFace(tenant: Tenant, defaultLanguage: string)
     platform: false,
     branding: {
       productName: tenant.branding.productName ?? 'Plura',
-      logoUrl: tenant.branding.logoFile ? TENANT_LOGO_PATH : null,
+      logoUrl: tenantLogoUrl(tenant),
       primaryColor: tenant.branding.primaryColor,
     },
     language: tenant.language ?? defaultLanguage,

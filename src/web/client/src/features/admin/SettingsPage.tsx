@@ -237,8 +237,8 @@ function OtherSettings() {
 
 /** /admin/settings: branding (name, colour, logo), language and time zone, and the tenant's other settings. */
 function SettingsPageScreen() {
-  // The own tenant's raw values: PATCH with no field changes nothing and answers them (there is no GET of them).
-  const tenant = useQuery({ queryKey: ['admin', 'own-tenant'], queryFn: () => api.patch<OwnTenant>('/api/v1/tenant', {}) });
+  // The own tenant's stored values (unset fields are null, unlike the public face's defaults).
+  const tenant = useQuery({ queryKey: ['admin', 'own-tenant'], queryFn: () => api.get<OwnTenant>('/api/v1/tenant/profile') });
   return (
     <div className="page">
       <PageHeader title="Settings and branding">{tenant.data && <p className="muted">{tenant.data.name} · {tenant.data.hosts.join(', ')}</p>}</PageHeader>
