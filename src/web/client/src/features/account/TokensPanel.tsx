@@ -45,7 +45,9 @@ export function TokensPanel({ login }: { login: string }) {
 
   return (
     <Card title="API tokens">
-      <p className="muted">A token acts with its user’s rights at each call (Matomo API `token_auth`, or `Authorization: Bearer` on REST).</p>
+      <p className="muted">
+        A token acts with its user’s rights at each call (<code>token_auth</code> on the Matomo API, or <code>Authorization: Bearer</code> on REST).
+      </p>
       {tokens.isLoading && <Loading />}
       <ErrorNotice error={tokens.error ?? remove.error} />
       {tokens.data && (

@@ -31,7 +31,7 @@ export function SetupPage() {
   };
 
   return (
-    <AuthCard error={token ? error : 'This setup link is incomplete: use the link the server printed, or `plura tenant:setup-link`.'}>
+    <AuthCard error={token ? error : 'This setup link is incomplete: use the link the server printed, or run plura tenant:setup-link for a new one.'}>
       <h1>{session.face.platform ? 'Create the first platform admin' : 'Create the first super user'}</h1>
       <form onSubmit={submit} aria-label="Create the first super user">
         <TextField label="Login" autoComplete="username" required value={login} onChange={(e) => setLogin(e.target.value)} autoFocus />
