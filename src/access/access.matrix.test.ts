@@ -4,9 +4,6 @@
  * site. It must find no call that crosses a tenant or exceeds a role, and no 500.
  * A new method or route is not done until it is listed here.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { reportMetadata } from '../reports/reports.api.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
@@ -352,10 +349,6 @@ describe('cross-tenant access matrix', () => {
   let counter = 0;
   let pgDatabase: TestPostgresDatabase | undefined;
   const stats = { calls: 0, allowed: 0, refused: 0 };
-  // A stand-in build of the web interface: the matrix proves who gets a page, not the bundle.
-  const webDir = mkdtempSync(join(tmpdir(), 'plura-matrix-web-'));
-  mkdirSync(join(webDir, 'assets'));
-  writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>app</title><div id="root"></div>');
 
   beforeAll(async () => {
     pgDatabase = await createTestPostgresDatabase('matrix');
@@ -367,7 +360,7 @@ describe('cross-tenant access matrix', () => {
       PLURA_SECURITY_BRUTE_FORCE_MAX_RETRIES: '1000000',
       PLURA_DATABASE_REGISTRY_URL: pgDatabase.url,
       PLURA_DATABASE_POSTGRES_ROLE_PREFIX: pgDatabase.rolePrefix,
-    }, { webDir });
+    });
     for (const tenant of tenants) {
       await h.addTenant(tenant.slug, [tenant.host], tenant.postgres ? pgDatabase.url : 'sqlite');
       // SCIM on, so its endpoints refuse user credentials for what they are, not because SCIM is off.
@@ -397,7 +390,6 @@ describe('cross-tenant access matrix', () => {
     tokens.set('platform', (await createToken(registryDb, h.platform.secret, ops.id, { description: 'matrix' })).token);
   });
   afterAll(async () => {
-    rmSync(webDir, { recursive: true, force: true });
     await h?.close();
     await pgDatabase?.drop();
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -30,10 +30,16 @@ export const TEST_PASSWORD = 'correct horse battery';
 /** A real platform in a temporary data directory, with the app built for inject(). */
 export async function openHarness(env: Record<string, string> = {}, options: { webDir?: string } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'plura-harness-'));
+  // A stand-in web interface unless a test brings a real build: pages answer alike whether or not `npm run build` ran.
+  const webDir = options.webDir ?? join(dataDir, 'web');
+  if (options.webDir === undefined) {
+    mkdirSync(join(webDir, 'assets'), { recursive: true });
+    writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Plura</title><div id="root"></div>');
+  }
   const platform = await openPlatform({ dataDir, env });
   const resolver = new HostResolver(platform.registry, () => undefined);
   await resolver.refresh();
-  const app = await buildApp({ platform, resolver, logger: false, ...(options.webDir !== undefined ? { webDir: options.webDir } : {}) });
+  const app = await buildApp({ platform, resolver, logger: false, webDir });
   const asOperator = async <T>(slug: string, fn: (ctx: ActContext) => Promise<T>): Promise<T> => {
     const tenant = await platform.tenants.get(slug);
     return platform.withStore(tenant, (store) => fn({ platform, scope: { kind: 'tenant', tenant, store }, actor: { kind: 'system', name: 'test' }, ip: null }));
