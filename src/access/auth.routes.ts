@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import { withRequestContext, withRequestScope, type RequestAuth, type RequestContextDeps } from '../http/request-context.js';
 import { identityDbFor, settingsFor, type Scope } from './context.js';
 import { identityStore } from './identity.store.js';
-import { InvitationGoneError, acceptInvitation, describeInvitation } from './invitations.service.js';
+import { acceptInvitation, describeInvitation } from './invitations.service.js';
 import { changePasswordWithOld, completeSetup, markSignedIn, requireSecondFactor, signIn } from './login.service.js';
 import { beginMfaEnrollment, enableMfa } from './mfa.js';
 import { SESSION_COOKIE, completeMfa, deleteSession, deleteUserSessions, type CreatedSession } from './sessions.js';
@@ -37,16 +37,6 @@ const InvitationBody = Type.Object({
 });
 
 const isRemember = (value: boolean | string | undefined): boolean => value === true || value === '1' || value === 'true' || value === 'on';
-
-/** A used or expired invitation is gone (410), in the REST error shape. */
-async function orGone<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | FastifyReply> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof InvitationGoneError) return reply.code(error.status).send({ error: { code: error.code, message: error.message } });
-    throw error;
-  }
-}
 
 /** Sets the session cookie of a fresh sign-in (password or SSO). */
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: CreatedSession): void {
@@ -92,21 +82,19 @@ export async function authRoutes(root: FastifyInstance, deps: RequestContextDeps
   });
 
   // Invitations (anonymous): the token is looked up only in the store of the host asked.
-  app.get('/api/v1/invitations/:token', { schema: { params: InvitationParams } }, async (request, reply) =>
-    orGone(reply, () => withRequestScope(platform, request, (scope) => describeInvitation(platform, scope, request.params.token, client(request)))),
+  app.get('/api/v1/invitations/:token', { schema: { params: InvitationParams } }, async (request) =>
+    withRequestScope(platform, request, (scope) => describeInvitation(platform, scope, request.params.token, client(request))),
   );
 
   // Accepting sets the first password, spends the link, and signs in exactly as /auth/login answers.
-  app.post('/auth/invitation', { schema: { body: InvitationBody } }, async (request, reply) =>
-    orGone(reply, async () => {
-      const body = request.body;
-      const result = await withRequestScope(platform, request, (scope) =>
-        acceptInvitation(platform, scope, { token: body.token, password: body.password }, { ...client(request), remember: isRemember(body.remember) }),
-      );
-      setSessionCookie(request, reply, result.session);
-      return { status: result.status, login: result.user.login, csrfToken: result.session.csrfToken, expiresAt: result.session.expiresAt };
-    }),
-  );
+  app.post('/auth/invitation', { schema: { body: InvitationBody } }, async (request, reply) => {
+    const body = request.body;
+    const result = await withRequestScope(platform, request, (scope) =>
+      acceptInvitation(platform, scope, { token: body.token, password: body.password }, { ...client(request), remember: isRemember(body.remember) }),
+    );
+    setSessionCookie(request, reply, result.session);
+    return { status: result.status, login: result.user.login, csrfToken: result.session.csrfToken, expiresAt: result.session.expiresAt };
+  });
 
   /** The user row behind a session, in the scope where the user lives. */
   const sessionUser = async (auth: RequestAuth) => {

@@ -18,20 +18,6 @@ import { acceptNewPassword, authorize, createUser, passwordPolicyOf, requireUser
 /** Invitation tokens: 32 random bytes, base64url (43 characters). */
 const INVITATION_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-/**
- * An invitation that exists but can no longer be used (used, expired, or its user has
- * a password by now). HTTP answers it with 410 Gone: the link was real, asking again
- * will not help, a new invitation will.
- */
-export class InvitationGoneError extends Error {
-  readonly code = 'invitation_gone';
-  readonly status = 410;
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvitationGoneError';
-  }
-}
-
 /** What the inviter gets back: the link (shown once) and whether it was mailed. */
 export interface InvitationOffer {
   readonly url: string;
@@ -178,10 +164,10 @@ async function findInvitation(platform: Platform, scope: Scope, db: IdentityDb, 
 /** Refuses an invitation that exists but cannot be used now. */
 function assertUsable(found: { invitation: InvitationRow; user: UserRow }, now: Date): void {
   const { invitation, user } = found;
-  if (invitation.used_at !== null) throw new InvitationGoneError('This invitation was already used; sign in with your password, or ask an administrator for a new invitation.');
-  if (Date.parse(invitation.expires_at) <= now.getTime()) throw new InvitationGoneError('This invitation has expired; ask an administrator for a new one.');
+  if (invitation.used_at !== null) throw new PluraError('invitation_gone', 'This invitation was already used; sign in with your password, or ask an administrator for a new invitation.');
+  if (Date.parse(invitation.expires_at) <= now.getTime()) throw new PluraError('invitation_gone', 'This invitation has expired; ask an administrator for a new one.');
   if (user.deactivated_at !== null) throw new PluraError('user_deactivated', 'This user is deactivated; ask an administrator of your organisation.');
-  if (user.password_hash !== null) throw new InvitationGoneError('This user has a password already; sign in with it.');
+  if (user.password_hash !== null) throw new PluraError('invitation_gone', 'This user has a password already; sign in with it.');
 }
 
 function passwordHints(ctx: Pick<ActContext, 'platform' | 'scope'>): InvitationView['passwordPolicy'] {
@@ -235,10 +221,10 @@ export async function acceptInvitation(
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
     if (!(await invitationStore.claim(trx, invitation.token_hash, at))) {
-      throw new InvitationGoneError('This invitation was already used; sign in with your password, or ask an administrator for a new invitation.');
+      throw new PluraError('invitation_gone', 'This invitation was already used; sign in with your password, or ask an administrator for a new invitation.');
     }
     if (!(await invitationStore.setFirstPassword(trx, user.id, hash, at))) {
-      throw new InvitationGoneError('This invitation can no longer be used: its user has a password already or was deactivated.');
+      throw new PluraError('invitation_gone', 'This invitation can no longer be used: its user has a password already or was deactivated.');
     }
     await recordAudit(ctx, 'user.invitation_accepted', { after: { login: user.login, invitedBy: invitation.invited_by, invitedAt: invitation.created_at } }, trx);
   });

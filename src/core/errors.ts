@@ -53,6 +53,8 @@ export const errorCatalogue = {
   unknown_user: { status: 404 },
   duplicate_user: { status: 409 },
   weak_password: { status: 400 },
+  // A real invitation that can no longer be used (used, expired): asking again will not help, a new invitation will.
+  invitation_gone: { status: 410 },
   rate_limited: { status: 429 },
   /** Too much work queued: try again shortly (Retry-After). */
   overloaded: { status: 503 },
