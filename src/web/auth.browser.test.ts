@@ -54,7 +54,7 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', { timeout:
     await page.getByLabel('Password', { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
-    expect(await page.getByAltText('QR code for your authenticator app').isVisible()).toBe(true);
+    await page.getByAltText('QR code for your authenticator app').waitFor();
     expect(await page.getByLabel('Recovery codes').locator('li').count()).toBe(10);
     await world.shot(page, 'login-mfa-enrolment');
     const secret = (await page.getByLabel('Setup key').textContent())?.trim() ?? '';
@@ -88,7 +88,7 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', { timeout:
     await okta.waitFor();
     expect(await okta.getAttribute('href')).toBe('/auth/oidc/start?return_to=%2Freports');
     expect(await page.getByRole('link', { name: 'Corporate SAML' }).getAttribute('href')).toBe('/auth/saml/login?return_to=%2Freports');
-    expect(await page.getByLabel('Use Acme Directory (directory account)').isVisible()).toBe(true);
+    await page.getByLabel('Use Acme Directory (directory account)').waitFor();
     await world.shot(page, 'login-sso');
 
     // acme enabled none: the password form alone.
@@ -101,7 +101,7 @@ describe.skipIf(!haveBrowser)('signing in through the web interface', { timeout:
     await page.getByRole('link', { name: 'Acme Okta' }).waitFor();
     expect(await page.getByLabel('Login or email').count()).toBe(0);
     await page.getByRole('button', { name: 'Administrator sign-in with password' }).click();
-    expect(await page.getByLabel('Login or email').isVisible()).toBe(true);
+    await page.getByLabel('Login or email').waitFor();
   });
 
   it('says so when the session has expired, and returns to the page after signing in again', async () => {
@@ -208,7 +208,7 @@ describe.skipIf(!haveBrowser)('first start: the one-time setup link', { timeout:
     await page.getByRole('button', { name: 'Create and sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     // Administration is offered: the new user is the tenant's super user.
-    expect(await page.getByRole('link', { name: 'Administration' }).isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'Administration' }).waitFor();
 
     const again = await world.page();
     await again.goto(world.url('fresh.test', `/setup?token=${token ?? ''}`));

@@ -38,7 +38,7 @@ describe.skipIf(!haveBrowser)('accepting an invitation in the browser', { timeou
     const page = await world.page();
     await page.goto(link);
     await page.getByText('Acme Corp').first().waitFor();
-    expect(await page.getByText('ivy@acme.example').isVisible()).toBe(true);
+    await page.getByText('ivy@acme.example').waitFor();
     await world.shot(page, 'invitation');
 
     await page.getByLabel('Password', { exact: true }).fill('ivy');
@@ -50,7 +50,7 @@ describe.skipIf(!haveBrowser)('accepting an invitation in the browser', { timeou
     await page.getByLabel('Repeat the password').fill('a much better passphrase');
     await page.getByRole('button', { name: 'Set password and sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    expect(await page.getByText('ivy').first().isVisible()).toBe(true);
+    await page.getByText('ivy').first().waitFor();
 
     const again = await world.page();
     await again.goto(link);

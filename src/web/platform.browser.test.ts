@@ -68,7 +68,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     await create.getByLabel('Name (optional)').fill('NewCo Ltd');
     await create.getByRole('button', { name: 'Create tenant' }).click();
     await page.getByRole('heading', { name: 'NewCo Ltd', level: 1 }).waitFor();
-    expect(await page.getByText('Tenant created.').isVisible()).toBe(true);
+    await page.getByText('Tenant created.').waitFor();
 
     // The new host answers at once, through the real server.
     const face = await getAt(world.port, 'newco.test', '/api/v1/tenant');
@@ -87,7 +87,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
 
     // Attributes: @tenant.slug is built in; add, edit in place (keyboard), remove (confirmed).
     const attributes = page.getByRole('region', { name: 'Attributes' });
-    expect(await attributes.getByRole('row', { name: /@tenant\.slug newco/ }).isVisible()).toBe(true);
+    await attributes.getByRole('row', { name: /@tenant\.slug newco/ }).waitFor();
     expect(await attributes.getByRole('button', { name: 'Edit @tenant.slug' }).count()).toBe(0);
     await attributes.getByLabel('Key').fill('region');
     await attributes.getByLabel('Value').fill('eu');
@@ -116,7 +116,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     // Limits: empty is unlimited; a word is refused in the form.
     const limits = page.getByRole('region', { name: 'Limits' });
     await limits.getByLabel('Maximum users').fill('many');
-    expect(await limits.getByRole('button', { name: 'Save limits' }).isDisabled()).toBe(true);
+    await expect.poll(() => limits.getByRole('button', { name: 'Save limits' }).isDisabled()).toBe(true);
     await limits.getByLabel('Maximum users').fill('5');
     await limits.getByLabel('Maximum sites').fill('');
     await limits.getByRole('button', { name: 'Save limits' }).click();
@@ -127,7 +127,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     const branding = page.getByRole('region', { name: 'Branding and defaults' });
     await branding.getByLabel('Product name').fill('NewCo Analytics');
     await branding.getByLabel('Primary colour', { exact: true }).fill('#12ab5');
-    expect(await branding.getByRole('button', { name: 'Save branding' }).isDisabled()).toBe(true);
+    await expect.poll(() => branding.getByRole('button', { name: 'Save branding' }).isDisabled()).toBe(true);
     await branding.getByLabel('Primary colour', { exact: true }).fill('#12ab56');
     await branding.getByLabel('Time zone').fill('Europe/Berlin');
     await branding.getByRole('button', { name: 'Save branding' }).click();
@@ -143,12 +143,12 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     const deactivate = page.getByRole('dialog', { name: 'Deactivate NewCo Ltd?' });
     expect(await deactivate.textContent()).toContain('Every user of the tenant is deactivated');
     expect(await deactivate.textContent()).toContain('activating restores exactly the previous state');
-    expect(await deactivate.getByRole('button', { name: 'Deactivate tenant' }).isDisabled()).toBe(true);
+    await expect.poll(() => deactivate.getByRole('button', { name: 'Deactivate tenant' }).isDisabled()).toBe(true);
     await deactivate.getByLabel('Type newco to confirm').fill('newco');
     await deactivate.getByRole('button', { name: 'Deactivate tenant' }).click();
     await page.getByText('NewCo Ltd is deactivated. Users deactivated: nora.').waitFor();
-    expect(await page.getByText('Deactivated', { exact: true }).first().isVisible()).toBe(true);
-    expect(await page.getByRole('button', { name: 'Open as super user' }).isDisabled()).toBe(true);
+    await page.getByText('Deactivated', { exact: true }).first().waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Open as super user' }).isDisabled()).toBe(true);
 
     const visitor = await world.page();
     const refused = await visitor.goto(world.url('newco.test', '/login'));
@@ -171,7 +171,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     await world.shot(page, 'platform-tenants');
     await page.getByLabel('Search Tenants').fill('stats.newco');
     await expect.poll(() => page.getByRole('link', { name: 'Acme Corp' }).count()).toBe(0);
-    expect(await page.getByRole('link', { name: 'NewCo Ltd' }).isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'NewCo Ltd' }).waitFor();
     expect(world.pageErrors).toEqual([]);
   });
 
@@ -231,7 +231,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     // Subscriptions: off by default for tenant groups.
     const subscriptions = page.getByRole('region', { name: 'Email subscriptions' });
     const allowed = subscriptions.getByLabel('Members may subscribe to scheduled email reports');
-    expect(await allowed.isChecked()).toBe(false);
+    await expect.poll(() => allowed.isChecked()).toBe(false);
     await allowed.check();
     await subscriptions.getByText('Members may now subscribe.').waitFor();
 
@@ -282,7 +282,7 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     await page.getByRole('button', { name: 'Switch to single-tenant' }).click();
     const dialog = page.getByRole('dialog', { name: 'Switch to single-tenant?' });
     expect(await dialog.textContent()).toContain('Every tenant user is deactivated');
-    expect(await dialog.getByRole('button', { name: 'Switch to single-tenant' }).isDisabled()).toBe(true);
+    await expect.poll(() => dialog.getByRole('button', { name: 'Switch to single-tenant' }).isDisabled()).toBe(true);
     await world.shot(page, 'platform-strategy');
     // Escape closes it; nothing was switched.
     await page.keyboard.press('Escape');

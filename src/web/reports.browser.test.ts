@@ -89,7 +89,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 120_000
     await chart.waitFor();
     await poll(() => chart.locator('svg path').count()).toBeGreaterThan(0);
     // Every control is labelled and reachable: the report menu is a list of links.
-    expect(await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).isVisible()).toBe(true);
+    await p.getByRole('navigation', { name: 'Reports' }).getByRole('link', { name: 'Page URLs' }).waitFor();
     await p.getByRole('table', { name: /Top page urls/ }).waitFor();
     // Every form control of the page has a label (a <label>, or aria-label where a label cannot be shown).
     const unlabelled = await p.evaluate(() =>
@@ -272,7 +272,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 120_000
     expect(snippet).toContain('_paq');
     expect(snippet).toContain("'setSiteId', '2'");
     expect(snippet).not.toContain('&quot;');
-    expect(await p.getByRole('button', { name: 'Copy the tracking code' }).isVisible()).toBe(true);
+    await p.getByRole('button', { name: 'Copy the tracking code' }).waitFor();
     await p.goto(world.url(HOST, '/reports/2/pages'));
     await p.getByRole('heading', { name: 'No data yet for quiet' }).waitFor();
   });

@@ -75,9 +75,9 @@ describe.skipIf(!haveBrowser)('single sign-on from the login page', { timeout: 1
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL(world.url('acme.test', '/account'));
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
-    expect(await page.getByText('olga@acme.example').first().isVisible()).toBe(true);
+    await page.getByText('olga@acme.example').first().waitFor();
     // The role mapping granted view on site 1: the reports area is offered.
-    expect(await page.getByRole('link', { name: 'Reports' }).isVisible()).toBe(true);
+    await page.getByRole('link', { name: 'Reports' }).waitFor();
     await world.shot(page, 'sso-signed-in');
     expect(world.pageErrors).toEqual([]);
   });

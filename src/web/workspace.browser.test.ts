@@ -75,7 +75,7 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     // The shell's "Dashboards" link leads here.
     expect(await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboards' }).getAttribute('aria-current')).toBe('page');
     await p.getByRole('heading', { name: 'Tenant', level: 2 }).waitFor();
-    expect(await p.getByRole('heading', { name: 'Personal', level: 2 }).isVisible()).toBe(true);
+    await p.getByRole('heading', { name: 'Personal', level: 2 }).waitFor();
     // A tenant user sees no internal collection, and here no shared one (nothing is granted yet).
     expect(await p.getByRole('heading', { name: 'Internal', level: 2 }).count()).toBe(0);
 
