@@ -6,7 +6,8 @@ import { PluraError, describeError, isPluraError } from '../core/errors.js';
 import { defaultDataDir } from '../core/paths.js';
 import { startServer } from '../http/server.js';
 import { openPlatform, type Platform } from '../platform/platform.js';
-import { formatSettingValue, parseSettingName } from '../settings/settings.js';
+import { formatSettingValue, isSecretSetting, parseSettingName } from '../settings/settings.js';
+import { auditTenantChange } from '../tenancy/administration.js';
 import { listSites } from '../sites/sites.service.js';
 import { describeStorage, type Tenant } from '../tenancy/tenant.js';
 import { registerIdentityCommands } from './identity.commands.js';
@@ -20,7 +21,7 @@ import { registerTenancyCommands } from './tenancy.commands.js';
 import { activateTenant, deactivateTenant } from '../tenancy/deactivation.js';
 import { tenantSetupLink } from '../access/setup-links.js';
 import { createSite } from '../sites/sites-access.service.js';
-import { recordAudit, recordPlatformAudit } from '../audit/audit.service.js';
+import { recordPlatformAudit } from '../audit/audit.service.js';
 import type { Actor } from '../access/policy.js';
 
 /** Everything done at the shell is audited as the console operator. */
@@ -369,16 +370,14 @@ export function buildProgram(io: Io, run: (work: Promise<void>) => void): Comman
     (name: string, value: string, options: { tenant?: string; matomoDomain?: string }) =>
       withPlatform(async (platform) => {
         const slug = await settingsScope(platform, options);
-        const before = (slug ? platform.settings.forTenant(slug) : platform.settings).get(parseSettingName(name));
+        const settingName = parseSettingName(name);
+        const before = (slug ? platform.settings.forTenant(slug) : platform.settings).get(settingName);
         const file = platform.settings.set(name, value, slug ? { tenant: slug } : {});
         // Secrets never enter the audit log, only the fact that they changed.
-        const secret = /secret|password|redis_url|registry_url/i.test(name);
+        const secret = isSecretSetting(settingName);
         const change = { before: { [name]: secret ? '(redacted)' : before }, after: { [name]: secret ? '(redacted)' : value } };
-        await recordPlatformAudit(platform, cliActor, 'settings.changed', slug ?? null, change);
-        if (slug) {
-          const tenant = await platform.tenants.get(slug);
-          await platform.withStore(tenant, (store) => recordAudit({ platform, scope: { kind: 'tenant', tenant, store }, actor: cliActor, ip: null }, 'settings.changed', change));
-        }
+        if (slug) await auditTenantChange(platform, await platform.tenants.get(slug), cliActor, null, 'settings.changed', change);
+        else await recordPlatformAudit(platform, cliActor, 'settings.changed', null, change);
         io.out(`Wrote ${name} to ${file}.`);
       }),
   );

@@ -204,21 +204,12 @@ export class Settings implements SettingsView {
    * malformed). Returns the absolute path written.
    */
   set(name: string, rawValue: string, options: { tenant?: string } = {}): string {
-    const settingName = parseSettingName(name);
-    const definition: SettingDefinition = settingDefinitions[settingName];
-    this.refuseForTenant(settingName, options.tenant);
-    const parsed = parseValue(definition, { kind: 'scalar', text: rawValue });
-    if ('problem' in parsed) {
-      throw new PluraError('invalid_input', `Invalid value for ${settingName}: ${parsed.problem}.`);
-    }
-    return this.editFile(options.tenant, [{ name: settingName, lines: iniLinesFor(splitName(settingName).key, parsed.value) }]);
+    return this.setMany([{ name, value: rawValue }], options);
   }
 
   /** Removes a setting from the file `set` would write, so the lower layer applies again. Returns the path. */
   unset(name: string, options: { tenant?: string } = {}): string {
-    const settingName = parseSettingName(name);
-    this.refuseForTenant(settingName, options.tenant);
-    return this.editFile(options.tenant, [{ name: settingName, lines: [] }]);
+    return this.setMany([{ name, value: null }], options);
   }
 
   /**
@@ -618,6 +609,15 @@ function isPlatformOnlySection(section: string): boolean {
   // Case-insensitive on purpose: a `[Database]` section is refused in a tenant file too.
   const lower = section.toLowerCase();
   return platformOnlySections.some((candidate) => candidate.toLowerCase() === lower);
+}
+
+/**
+ * Secrets are never shown or audited in clear: text settings named like a secret or a
+ * password, and the connection URLs that may carry credentials (numbers such as
+ * Security.password_min_length are not secrets).
+ */
+export function isSecretSetting(name: SettingName): boolean {
+  return settingDefinitions[name].type === 'string' && /secret|password|redis_url|registry_url/i.test(name);
 }
 
 /** May a tenant's config.ini set this (not platform-only by itself or by its section)? */

@@ -8,7 +8,7 @@ import type { ActContext } from '../access/context.js';
 import { parseAllowlist, validateAllowlistEntry } from '../access/ip-allowlist.js';
 import { PluraError } from '../core/errors.js';
 import { settingDefinitions, type AnySettingValue, type SettingName, type SettingType } from '../settings/definitions.js';
-import { isTenantSetting, parseSettingName, type ResolvedSetting, type SettingInput, type SettingLayer, type SettingsView } from '../settings/settings.js';
+import { isSecretSetting, isTenantSetting, parseSettingName, type ResolvedSetting, type SettingInput, type SettingLayer, type SettingsView } from '../settings/settings.js';
 import { auditTenantChange, requireOwnTenant } from './administration.js';
 import { requireTimezone } from './tenants.service.js';
 
@@ -27,14 +27,6 @@ export interface TenantSettingView {
   readonly secret: boolean;
   /** Secrets only: whether a non-empty value is in force. */
   readonly set?: boolean;
-}
-
-/**
- * Secrets are never shown or audited in clear: text settings named like a secret or a
- * password (Security.password_min_length and the like are numbers, not secrets).
- */
-export function isSecretSetting(name: SettingName): boolean {
-  return settingDefinitions[name].type === 'string' && /secret|password/i.test(name);
 }
 
 function toJson(value: AnySettingValue): SettingJsonValue {
