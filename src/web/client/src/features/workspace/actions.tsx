@@ -202,29 +202,66 @@ export function TargetDialog({
   );
 }
 
-type ItemDialog = null | 'rename' | 'move' | 'copy' | 'delete';
-
-/** Actions on a dashboard or saved report, for curators; `onNotice` reports what happened. */
-export function ItemActions({ item, onNotice, afterDelete }: { item: ItemView; onNotice: (message: string) => void; afterDelete?: () => void }) {
-  const [dialog, setDialog] = useState<ItemDialog>(null);
-  const [error, setError] = useState<unknown>(null);
+/** Copy into a collection the caller curates (optionally under a new name), then open the copy. */
+function CopyDialog({ open, name, onClose, copy }: { open: boolean; name: string; onClose: () => void; copy: (targetId: string, name: string | undefined) => Promise<string> }) {
   const refresh = useWorkspaceRefresh();
   const navigate = useNavigate();
-  const kind = itemKindLabel(item.kind);
+  return (
+    <TargetDialog
+      open={open}
+      title={`Copy “${name}”`}
+      verb="Copy"
+      withName
+      exclude={() => false}
+      onClose={onClose}
+      onSubmit={async (target, copyName) => {
+        const path = await copy(target, copyName || undefined);
+        await refresh();
+        void navigate(path);
+      }}
+    />
+  );
+}
+
+/** What the curator action menus share: which dialog is open, the error of an act without a dialog, and refresh-then-notice after an act. */
+function useCuratorActions<D extends string>(onNotice: (message: string) => void) {
+  const [dialog, setDialog] = useState<D | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const refresh = useWorkspaceRefresh();
   const done = async (message: string) => {
     await refresh();
     onNotice(message);
   };
-  const toggleArchive = async () => {
+  /** An act with no dialog of its own (archive, unarchive): its refusal shows beside the menu. */
+  const run = async (act: () => Promise<unknown>, message: string) => {
     setError(null);
     try {
-      if (item.archived) await ops.unarchiveItem(item.id);
-      else await ops.archiveItem(item.id);
-      await done(`${kind} “${item.name}” ${item.archived ? 'unarchived' : 'archived'}.`);
+      await act();
+      await done(message);
     } catch (caught) {
       setError(caught);
     }
   };
+  return { dialog, setDialog, closeDialog: () => setDialog(null), error, refresh, done, run };
+}
+
+function InlineError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <div className="ws-inline-error">
+      <ErrorNotice error={error} />
+    </div>
+  );
+}
+
+type ItemDialog = 'rename' | 'move' | 'copy' | 'delete';
+
+/** Actions on a dashboard or saved report, for curators; `onNotice` reports what happened. */
+export function ItemActions({ item, onNotice, afterDelete }: { item: ItemView; onNotice: (message: string) => void; afterDelete?: () => void }) {
+  const { dialog, setDialog, closeDialog, error, done, run } = useCuratorActions<ItemDialog>(onNotice);
+  const kind = itemKindLabel(item.kind);
+  const toggleArchive = () =>
+    run(() => (item.archived ? ops.unarchiveItem(item.id) : ops.archiveItem(item.id)), `${kind} “${item.name}” ${item.archived ? 'unarchived' : 'archived'}.`);
   return (
     <>
       <ActionMenu label={`Actions for ${item.name}`}>
@@ -267,18 +304,14 @@ export function ItemActions({ item, onNotice, afterDelete }: { item: ItemView; o
           </>
         )}
       </ActionMenu>
-      {Boolean(error) && (
-        <div className="ws-inline-error">
-          <ErrorNotice error={error} />
-        </div>
-      )}
+      <InlineError error={error} />
       <NameDialog
         open={dialog === 'rename'}
         title={`Rename ${kind.toLowerCase()}`}
         submitLabel="Save"
         initialName={item.name}
         initialDescription={item.description}
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onSubmit={async (name, description) => {
           await ops.updateItem(item.id, { name, description });
           await done(`${kind} renamed to “${name}”.`);
@@ -289,30 +322,18 @@ export function ItemActions({ item, onNotice, afterDelete }: { item: ItemView; o
         title={`Move “${item.name}”`}
         verb="Move"
         exclude={(c) => c.id === item.collectionId}
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onSubmit={async (target) => {
           await ops.moveItem(item.id, target);
           await done(`${kind} “${item.name}” moved.`);
         }}
       />
-      <TargetDialog
-        open={dialog === 'copy'}
-        title={`Copy “${item.name}”`}
-        verb="Copy"
-        withName
-        exclude={() => false}
-        onClose={() => setDialog(null)}
-        onSubmit={async (target, name) => {
-          const copy = await ops.copyItem(item.id, target, name || undefined);
-          await refresh();
-          void navigate(itemPath(copy));
-        }}
-      />
+      <CopyDialog open={dialog === 'copy'} name={item.name} onClose={closeDialog} copy={async (target, name) => itemPath(await ops.copyItem(item.id, target, name))} />
       <ConfirmDialog
         open={dialog === 'delete'}
         title={`Delete “${item.name}”?`}
         confirmLabel={`Delete ${kind.toLowerCase()}`}
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onConfirm={async () => {
           await ops.deleteItem(item.id);
           await done(`${kind} “${item.name}” deleted.`);
@@ -325,29 +346,18 @@ export function ItemActions({ item, onNotice, afterDelete }: { item: ItemView; o
   );
 }
 
-type CollectionDialog = null | 'new' | 'rename' | 'move' | 'copy' | 'delete';
+type CollectionDialog = 'new' | 'rename' | 'move' | 'copy' | 'delete';
 
 /** Actions on a collection for curators; roots cannot be moved, archived or deleted. */
 export function CollectionActions({ collection, onNotice }: { collection: CollectionView; onNotice: (message: string) => void }) {
-  const [dialog, setDialog] = useState<CollectionDialog>(null);
-  const [error, setError] = useState<unknown>(null);
-  const refresh = useWorkspaceRefresh();
+  const { dialog, setDialog, closeDialog, error, refresh, done, run } = useCuratorActions<CollectionDialog>(onNotice);
   const navigate = useNavigate();
   const root = collection.parentId === null;
-  const done = async (message: string) => {
-    await refresh();
-    onNotice(message);
-  };
-  const toggleArchive = async () => {
-    setError(null);
-    try {
-      if (collection.archived) await ops.unarchiveCollection(collection.id);
-      else await ops.archiveCollection(collection.id);
-      await done(`Collection “${collection.name}” ${collection.archived ? 'unarchived' : 'archived, with everything in it'}.`);
-    } catch (caught) {
-      setError(caught);
-    }
-  };
+  const toggleArchive = () =>
+    run(
+      () => (collection.archived ? ops.unarchiveCollection(collection.id) : ops.archiveCollection(collection.id)),
+      `Collection “${collection.name}” ${collection.archived ? 'unarchived' : 'archived, with everything in it'}.`,
+    );
   const entries: { key: string; label: string; run: () => void; danger?: boolean }[] = [
     { key: 'rename', label: 'Rename', run: () => setDialog('rename') },
     ...(root ? [] : [{ key: 'move', label: 'Move…', run: () => setDialog('move') }]),
@@ -375,16 +385,12 @@ export function CollectionActions({ collection, onNotice }: { collection: Collec
           ))
         }
       </ActionMenu>
-      {Boolean(error) && (
-        <div className="ws-inline-error">
-          <ErrorNotice error={error} />
-        </div>
-      )}
+      <InlineError error={error} />
       <NameDialog
         open={dialog === 'new'}
         title={`New collection in “${collection.name}”`}
         submitLabel="Create collection"
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onSubmit={async (name, description) => {
           const created = await ops.createCollection({ parentId: collection.id, name, ...(description ? { description } : {}) });
           await refresh();
@@ -397,7 +403,7 @@ export function CollectionActions({ collection, onNotice }: { collection: Collec
         submitLabel="Save"
         initialName={collection.name}
         initialDescription={collection.description}
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onSubmit={async (name, description) => {
           await ops.updateCollection(collection.id, { name, description });
           await done(`Collection renamed to “${name}”.`);
@@ -408,30 +414,18 @@ export function CollectionActions({ collection, onNotice }: { collection: Collec
         title={`Move “${collection.name}”`}
         verb="Move"
         exclude={(c) => c.id === collection.id || c.id === collection.parentId}
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onSubmit={async (target) => {
           await ops.moveCollection(collection.id, target);
           await done(`Collection “${collection.name}” moved.`);
         }}
       />
-      <TargetDialog
-        open={dialog === 'copy'}
-        title={`Copy “${collection.name}”`}
-        verb="Copy"
-        withName
-        exclude={() => false}
-        onClose={() => setDialog(null)}
-        onSubmit={async (target, name) => {
-          const copy = await ops.copyCollection(collection.id, target, name || undefined);
-          await refresh();
-          void navigate(collectionPath(copy.id));
-        }}
-      />
+      <CopyDialog open={dialog === 'copy'} name={collection.name} onClose={closeDialog} copy={async (target, name) => collectionPath((await ops.copyCollection(collection.id, target, name)).id)} />
       <ConfirmDialog
         open={dialog === 'delete'}
         title={`Delete “${collection.name}”?`}
         confirmLabel="Delete collection"
-        onClose={() => setDialog(null)}
+        onClose={closeDialog}
         onConfirm={async () => {
           await ops.deleteCollection(collection.id);
           await refresh();
@@ -476,24 +470,10 @@ export function Breadcrumbs({ collectionId, current }: { collectionId: string; c
 /** Viewers copy a dashboard or saved report into a collection they curate (a shared dashboard then runs on their own data). */
 export function CopyItemButton({ item }: { item: ItemView }) {
   const [open, setOpen] = useState(false);
-  const refresh = useWorkspaceRefresh();
-  const navigate = useNavigate();
   return (
     <>
       <Button onClick={() => setOpen(true)}>Copy to my collections…</Button>
-      <TargetDialog
-        open={open}
-        title={`Copy “${item.name}”`}
-        verb="Copy"
-        withName
-        exclude={() => false}
-        onClose={() => setOpen(false)}
-        onSubmit={async (target, name) => {
-          const copy = await ops.copyItem(item.id, target, name || undefined);
-          await refresh();
-          void navigate(itemPath(copy));
-        }}
-      />
+      <CopyDialog open={open} name={item.name} onClose={() => setOpen(false)} copy={async (target, name) => itemPath(await ops.copyItem(item.id, target, name))} />
     </>
   );
 }
