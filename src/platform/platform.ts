@@ -54,6 +54,7 @@ export async function openPlatform(options: OpenPlatformOptions): Promise<Platfo
     storeOptions,
     defaultStorage: settings.get('database.tenant_storage'),
     postgresRolePrefix: settings.get('database.postgres_role_prefix'),
+    platformHost: settings.get('General.platform_host'),
   });
   const platform: Platform = {
     paths,

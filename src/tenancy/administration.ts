@@ -12,7 +12,6 @@ import { recordAudit, recordPlatformAudit, type AuditDetails } from '../audit/au
 import { PluraError } from '../core/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { TenantStore } from '../storage/tenant-stores.js';
-import { normalizeHost } from './hosts.js';
 import { describeStorage, presentTenantForAdmin, TENANT_LOGO_PATH, tenantLogoUrl, type Tenant, type TenantAdminView } from './tenant.js';
 import type { LogoExtension, UpdateTenantInput } from './tenants.service.js';
 
@@ -54,15 +53,6 @@ function tenantDiff(before: TenantAdminView, after: TenantAdminView): { before: 
   return Object.keys(changed.after).length > 0 ? changed : null;
 }
 
-/** Refuses the platform's own host as a tenant host: the platform answers it, so the tenant never would. */
-function refusePlatformHost(platform: Platform, hosts: readonly string[]): void {
-  const platformHost = normalizeHost(platform.settings.get('General.platform_host'));
-  if (!platformHost) return;
-  if (hosts.some((host) => normalizeHost(host) === platformHost)) {
-    throw new PluraError('invalid_host', `${platformHost} is the platform's own host; a tenant cannot answer for it.`);
-  }
-}
-
 export async function listTenantsForAdmin(ctx: ActContext): Promise<TenantAdminView[]> {
   requirePlatformAdmin(ctx, 'list tenants');
   return (await ctx.platform.tenants.list()).map(presentTenantForAdmin);
@@ -83,7 +73,6 @@ export interface CreateTenantRequest {
 /** Creates a tenant (its store, folders and registry row), audited as `plura tenant:create` is. */
 export async function createTenantAsAdmin(ctx: ActContext, input: CreateTenantRequest): Promise<TenantAdminView> {
   requirePlatformAdmin(ctx, 'create tenants');
-  refusePlatformHost(ctx.platform, input.hosts);
   const tenant = await ctx.platform.tenants.create({
     slug: input.slug,
     hosts: input.hosts,
@@ -99,7 +88,6 @@ export type AdminTenantUpdate = Omit<UpdateTenantInput, 'logoPath' | 'logo'>;
 /** Changes a tenant (hosts, name, attributes, limits, branding, defaults); audited with what changed. */
 export async function updateTenantAsAdmin(ctx: ActContext, slugOrHost: string, input: AdminTenantUpdate): Promise<TenantAdminView> {
   requirePlatformAdmin(ctx, 'change tenants');
-  refusePlatformHost(ctx.platform, input.addHosts ?? []);
   return applyTenantUpdate(ctx.platform, ctx.actor, ctx.ip, slugOrHost, input);
 }
 

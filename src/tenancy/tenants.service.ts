@@ -50,6 +50,8 @@ export interface TenantsServiceOptions {
   readonly storeOptions: TenantStoresOptions;
   readonly defaultStorage: string;
   readonly postgresRolePrefix: string;
+  /** General.platform_host: the platform answers it, so no tenant may claim it. */
+  readonly platformHost?: string;
 }
 
 export function validateSlug(slug: string): string {
@@ -89,7 +91,7 @@ export class TenantsService {
 
   async create(input: CreateTenantInput): Promise<Tenant> {
     const slug = validateSlug(input.slug);
-    const hosts = uniqueHosts(input.hosts);
+    const hosts = this.tenantHosts(input.hosts);
     if (hosts.length === 0) throw new PluraError('invalid_input', `Tenant "${slug}" needs at least one hostname (--host).`);
     const name = input.name?.trim() || slug;
     const storageSpec = input.storage ?? this.options.defaultStorage;
@@ -157,7 +159,7 @@ export class TenantsService {
     let hosts: string[] | undefined;
     if (input.addHosts?.length || input.removeHosts?.length) {
       const removed = new Set((input.removeHosts ?? []).map(requireHost));
-      hosts = uniqueHosts([...tenant.hosts.filter((h) => !removed.has(h)), ...(input.addHosts ?? [])]);
+      hosts = this.tenantHosts([...tenant.hosts.filter((h) => !removed.has(h)), ...(input.addHosts ?? [])]);
       if (hosts.length === 0) throw new PluraError('invalid_input', `Tenant "${tenant.slug}" must keep at least one hostname.`);
     }
     if (input.attributes || input.removeAttributes) {
@@ -275,6 +277,16 @@ export class TenantsService {
     mkdirSync(filesDir, { recursive: true });
     copyFileSync(source, join(filesDir, fileName));
     return fileName;
+  }
+
+  /** Normalized, without duplicates, and never the platform's own host (the tenant would never answer for it). */
+  private tenantHosts(raw: readonly string[]): string[] {
+    const hosts = uniqueHosts(raw);
+    const platformHost = normalizeHost(this.options.platformHost ?? '');
+    if (platformHost && hosts.includes(platformHost)) {
+      throw new PluraError('invalid_host', `${platformHost} is the platform's own host; a tenant cannot answer for it.`);
+    }
+    return hosts;
   }
 
   /** Writes uploaded logo bytes in one step (temp file, then rename), so a reader never sees half an image. */
