@@ -1,3 +1,4 @@
+import { requestOrigin } from '../http/origin.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -48,10 +49,8 @@ export function restToken(request: FastifyRequest): { value: string; secure: boo
  * token lives only in the store of the tenant whose host is asked.
  */
 export function invitationOrigin(request: FastifyRequest, scope: Scope): string {
-  if (request.tenant || scope.kind !== 'tenant' || !scope.tenant.hosts[0]) return `${request.protocol}://${request.host}`;
-  const host = scope.tenant.hosts[0];
-  const port = /:(\d{1,5})$/.exec(request.host ?? '');
-  return `${request.protocol}://${host.includes(':') ? `[${host}]` : host}${port ? `:${port[1]}` : ''}`;
+  const tenantHost = scope.kind === 'tenant' ? scope.tenant.hosts[0] : undefined;
+  return requestOrigin(request, request.tenant ? undefined : tenantHost);
 }
 
 function requireSignedIn(auth: RequestAuth): void {

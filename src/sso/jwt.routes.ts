@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requestOrigin } from '../http/origin.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { PluraError, isPluraError } from '../core/errors.js';
@@ -108,7 +109,7 @@ export async function jwtRoutes(root: FastifyInstance, deps: RequestContextDeps,
       const host = tenant.hosts[0];
       if (!host) return refuseSso(platform, platformScope, 'jwt', ip, `Tenant "${slug}" has no hostname.`);
       const query = new URLSearchParams({ jwt: rawToken, return_to: target });
-      return reply.redirect(`${request.protocol}://${host}${portOf(request)}/auth/sso/jwt?${query.toString()}`, 303);
+      return reply.redirect(`${requestOrigin(request, host)}/auth/sso/jwt?${query.toString()}`, 303);
     }
 
     async function provisionTenant(slug: string, platformScope: Scope): Promise<Tenant> {
@@ -123,10 +124,4 @@ export async function jwtRoutes(root: FastifyInstance, deps: RequestContextDeps,
       return tenant;
     }
   });
-}
-
-/** `:port` of the request's Host, so a redirect to a tenant host keeps the port the client used. */
-function portOf(request: FastifyRequest): string {
-  const match = /:(\d{1,5})$/.exec(request.host ?? '');
-  return match ? `:${match[1]}` : '';
 }

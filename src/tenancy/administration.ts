@@ -134,13 +134,13 @@ export interface OwnTenantUpdate {
   readonly timezone?: string | null | undefined;
 }
 
-/** Branding and defaults of the caller's own tenant (super users, or a platform admin acting in it). */
 /** The tenant's own branding and defaults as stored (unset is null), for its super users' settings screen. */
 export function getOwnTenant(ctx: ActContext): OwnTenantView {
   const { tenant } = requireOwnTenant(ctx, "see the tenant's branding");
   return presentOwnTenant(tenant);
 }
 
+/** Changes branding and defaults of the caller's own tenant (super users, or a platform admin acting in it). */
 export async function updateOwnTenant(ctx: ActContext, input: OwnTenantUpdate): Promise<OwnTenantView> {
   const { tenant } = requireOwnTenant(ctx, "change the tenant's branding");
   // Only these fields: a super user never reaches hosts, limits or attributes through here.
