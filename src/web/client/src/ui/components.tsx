@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import { useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type FormHTMLAttributes, type InputHTMLAttributes, type ReactNode, type Ref, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import { messageOf } from '../api/http';
 
 type Variant = 'primary' | 'secondary' | 'danger' | 'link';
@@ -177,6 +177,39 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
         </>
       )}
     </dialog>
+  );
+}
+
+/** The form of a dialog: its fields, then the server's refusal, then Cancel and the submit button. */
+export function DialogForm({
+  error,
+  submitLabel,
+  busy,
+  submitDisabled,
+  onCancel,
+  actionsClassName,
+  children,
+  ...form
+}: FormHTMLAttributes<HTMLFormElement> & {
+  ref?: Ref<HTMLFormElement>;
+  error: unknown;
+  submitLabel: ReactNode;
+  busy: boolean;
+  submitDisabled?: boolean;
+  onCancel: () => void;
+  actionsClassName: string;
+}) {
+  return (
+    <form {...form}>
+      {children}
+      <ErrorNotice error={error} />
+      <div className={actionsClassName}>
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={busy} disabled={submitDisabled}>
+          {submitLabel}
+        </Button>
+      </div>
+    </form>
   );
 }
 

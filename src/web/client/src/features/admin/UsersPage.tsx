@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/http';
 import { useAbilities } from '../../api/session';
 import type { UserView } from '../../api/types';
-import { Button, CheckboxField, Dialog, ErrorNotice, Loading, PageHeader, SelectField, TextField, formatDateTime } from '../../ui/components';
+import { Button, CheckboxField, Dialog, DialogForm, ErrorNotice, Loading, PageHeader, SelectField, TextField, formatDateTime } from '../../ui/components';
 import { CopyTextButton } from '../../ui/clipboard';
 import { DataTable } from '../../ui/DataTable';
 import { isSiteAdminOnly, roleLabels, useAdminSites, useRolesBySite, type AdminSite, type InvitationOffer, type UserPlusRole } from './common';
@@ -95,7 +95,7 @@ function CreateUserDialog({ open, onClose, sites }: { open: boolean; onClose: ()
           </div>
         </div>
       ) : (
-        <form className="stack" onSubmit={submit} aria-label="Create a user">
+        <DialogForm className="stack" onSubmit={submit} aria-label="Create a user" error={create.error} busy={create.isPending} submitLabel="Create user" onCancel={close} actionsClassName="admin-dialog-actions">
           <TextField label="Login" required autoComplete="off" minLength={2} maxLength={100} value={login} onChange={(e) => setLogin(e.target.value)} hint="2 to 100 letters, digits or _ . @ + -" />
           <TextField label="Email" type="email" required autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
           <CheckboxField label="Send an invitation instead of a password" checked={invite} onChange={(e) => setInvite(e.target.checked)} hint="the user chooses a password through a one-time link" />
@@ -108,14 +108,7 @@ function CreateUserDialog({ open, onClose, sites }: { open: boolean; onClose: ()
             options={[{ value: '', label: siteAdmin ? 'Choose a site…' : 'No site yet' }, ...sites.map((s) => ({ value: String(s.idsite), label: s.name }))]}
             hint="More roles can be given on the user’s page."
           />
-          <ErrorNotice error={create.error} />
-          <div className="admin-dialog-actions">
-            <Button onClick={close}>Cancel</Button>
-            <Button type="submit" variant="primary" busy={create.isPending}>
-              Create user
-            </Button>
-          </div>
-        </form>
+        </DialogForm>
       )}
     </Dialog>
   );

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Button, Dialog, Empty, ErrorNotice, Loading, PageHeader, SelectField, TextArea, TextField } from '../../ui/components';
+import { Button, Dialog, DialogForm, Empty, ErrorNotice, Loading, PageHeader, SelectField, TextArea, TextField } from '../../ui/components';
 import { DataTable } from '../../ui/DataTable';
 import { ConfirmDialog, useInitialFocus } from './Confirm';
 import { keys, platformApi, useGroups, type GroupKind, type GroupView } from './api';
@@ -45,7 +45,16 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
   };
   return (
     <Dialog open={open} title="Create a group" onClose={close}>
-      <form ref={formRef} onSubmit={submit}>
+      <DialogForm
+        ref={formRef}
+        onSubmit={submit}
+        error={create.error}
+        busy={create.isPending}
+        submitDisabled={name.trim() === ''}
+        submitLabel="Create group"
+        onCancel={close}
+        actionsClassName="platform-actions"
+      >
         <SelectField
           label="Kind"
           value={kind}
@@ -62,14 +71,7 @@ function CreateGroupDialog({ open, onClose }: { open: boolean; onClose: () => vo
         />
         <TextField label="Name" required data-autofocus maxLength={100} value={name} onChange={(event) => setName(event.target.value)} />
         <TextArea label="Description (optional)" maxLength={500} rows={2} value={description} onChange={(event) => setDescription(event.target.value)} />
-        <ErrorNotice error={create.error} />
-        <div className="platform-actions">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending} disabled={name.trim() === ''}>
-            Create group
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }

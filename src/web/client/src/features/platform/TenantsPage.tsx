@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Button, Dialog, Empty, ErrorNotice, Loading, PageHeader, TextArea, TextField, formatDateTime } from '../../ui/components';
+import { Button, Dialog, DialogForm, Empty, ErrorNotice, Loading, PageHeader, TextArea, TextField, formatDateTime } from '../../ui/components';
 import { DataTable } from '../../ui/DataTable';
 import { useInitialFocus } from './Confirm';
 import { platformApi, refreshTenants, useTenants, type TenantAdmin, type TenantStatus } from './api';
@@ -60,7 +60,7 @@ function CreateTenantDialog({ open, onClose }: { open: boolean; onClose: () => v
 
   return (
     <Dialog open={open} title="Create a tenant" onClose={close}>
-      <form ref={formRef} onSubmit={submit} noValidate>
+      <DialogForm ref={formRef} onSubmit={submit} noValidate error={create.error} busy={create.isPending} submitLabel="Create tenant" onCancel={close} actionsClassName="platform-actions">
         <TextField
           label="Slug"
           required
@@ -84,14 +84,7 @@ function CreateTenantDialog({ open, onClose }: { open: boolean; onClose: () => v
           hint="The host names its users and trackers reach it at, e.g. analytics.acme.com."
           onChange={(event) => setHosts(event.target.value)}
         />
-        <ErrorNotice error={create.error} />
-        <div className="platform-actions">
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={create.isPending}>
-            Create tenant
-          </Button>
-        </div>
-      </form>
+      </DialogForm>
     </Dialog>
   );
 }
