@@ -2,7 +2,6 @@ import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/http';
 import { useSession } from '../../api/session';
-import type { TenantFace } from '../../api/types';
 import { Button, Card, ErrorNotice, Loading, PageHeader, SelectField, SuccessNotice, TextField } from '../../ui/components';
 import { RequireSuperuser } from './AdminLayout';
 import { ConfirmDialog, timeZones, withActingTenant } from './common';
@@ -22,18 +21,9 @@ interface OwnTenant {
 const HEX = /^#[0-9a-fA-F]{6}$/;
 const LOGO_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
 
-/** Set once a logo is uploaded in this page's life: the header's logo address carries it, so no cache shows the old image. */
-let logoVersion: number | null = null;
-
-/** After a branding change the header shows it at once (the logo at a new address after an upload). */
-async function refreshFace(queryClient: ReturnType<typeof useQueryClient>, logoChanged = false): Promise<void> {
-  if (logoChanged) logoVersion = Date.now();
+/** After a branding change the header shows it at once (a new logo comes with a new versioned address from the server). */
+async function refreshFace(queryClient: ReturnType<typeof useQueryClient>): Promise<void> {
   await queryClient.invalidateQueries({ queryKey: ['tenant-face'] });
-  if (logoVersion === null) return;
-  const version = logoVersion;
-  queryClient.setQueryData<TenantFace>(['tenant-face'], (face) =>
-    face?.branding.logoUrl ? { ...face, branding: { ...face.branding, logoUrl: `${face.branding.logoUrl.split('?')[0]}?v=${version}` } } : face,
-  );
 }
 
 function BrandingCard({ tenant }: { tenant: OwnTenant }) {
@@ -112,7 +102,6 @@ function LogoCard({ tenant }: { tenant: OwnTenant }) {
   const [file, setFile] = useState<File | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [version, setVersion] = useState(() => Date.now());
   // A new key empties the file input once its file is uploaded.
   const [inputKey, setInputKey] = useState(0);
   useEffect(() => {
@@ -127,9 +116,8 @@ function LogoCard({ tenant }: { tenant: OwnTenant }) {
     onSuccess: async () => {
       setFile(null);
       setInputKey((k) => k + 1);
-      setVersion(Date.now());
       await queryClient.invalidateQueries({ queryKey: ['admin', 'own-tenant'] });
-      await refreshFace(queryClient, true);
+      await refreshFace(queryClient);
     },
   });
   const remove = useMutation({
@@ -150,7 +138,7 @@ function LogoCard({ tenant }: { tenant: OwnTenant }) {
           {preview ? (
             <img src={preview} alt="Preview of the chosen logo" />
           ) : current ? (
-            <img src={withActingTenant(`${current.split('?')[0]}?v=${version}`)} alt="Current logo" />
+            <img src={withActingTenant(current)} alt="Current logo" />
           ) : (
             <span className="muted">No logo: the product name shows alone.</span>
           )}
