@@ -74,3 +74,43 @@ export function ConfirmDialog({
     </Dialog>
   );
 }
+
+/**
+ * Asks before removing one thing picked from a list (a host, an attribute, a member):
+ * open while `removing` names it; closing forgets the pick and the server's refusal.
+ */
+export function ConfirmRemoval({
+  removing,
+  setRemoving,
+  remove,
+  title,
+  confirmLabel,
+  onConfirm,
+  children,
+}: {
+  removing: string | null;
+  setRemoving: (removing: null) => void;
+  remove: { isPending: boolean; error: unknown; reset: () => void };
+  title: string;
+  confirmLabel: string;
+  onConfirm: (removing: string) => void;
+  children: ReactNode;
+}) {
+  return (
+    <ConfirmDialog
+      open={removing !== null}
+      title={title}
+      confirmLabel={confirmLabel}
+      danger
+      busy={remove.isPending}
+      error={remove.error}
+      onConfirm={() => removing && onConfirm(removing)}
+      onClose={() => {
+        setRemoving(null);
+        remove.reset();
+      }}
+    >
+      {children}
+    </ConfirmDialog>
+  );
+}

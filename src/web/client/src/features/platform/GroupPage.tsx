@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Button, Card, CheckboxField, ErrorNotice, Loading, PageHeader, SelectField, SuccessNotice, TextArea, TextField } from '../../ui/components';
-import { ConfirmDialog } from './Confirm';
+import { ConfirmDialog, ConfirmRemoval } from './Confirm';
 import { KindBadge } from './GroupsPage';
 import { keys, platformApi, TENANT_SLUG_ATTRIBUTE, useGroups, useTenants, type GroupPolicyView, type GroupView } from './api';
 
@@ -71,24 +71,19 @@ function MemberList({ group, tenant }: { group: GroupView; tenant: string | null
         </form>
       )}
       <ErrorNotice error={add.error} />
-      <ConfirmDialog
-        open={removing !== null}
+      <ConfirmRemoval
+        removing={removing}
+        setRemoving={setRemoving}
+        remove={remove}
         title="Remove this member?"
         confirmLabel="Remove member"
-        danger
-        busy={remove.isPending}
-        error={remove.error}
-        onConfirm={() => removing && remove.mutate(removing)}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onConfirm={(who) => remove.mutate(who)}
       >
         <p>
           {removing} loses what {group.name} grants{group.kind === 'tenant' ? ', and its data policy no longer applies to them' : ''}. Memberships from SSO come back at the next
           sign-in.
         </p>
-      </ConfirmDialog>
+      </ConfirmRemoval>
     </>
   );
 }

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../../api/http';
 import { useSession } from '../../api/session';
 import { Button, Card, ErrorNotice, Loading, PageHeader, SuccessNotice, TextField, formatDateTime } from '../../ui/components';
-import { ConfirmDialog } from './Confirm';
+import { ConfirmDialog, ConfirmRemoval } from './Confirm';
 import { keys, platformApi, refreshTenants, TENANT_SLUG_ATTRIBUTE, type ActivationAnswer, type DeactivationAnswer, type TenantAdmin, type UpdateTenantInput } from './api';
 import { parseHosts, StatusBadge } from './TenantsPage';
 
@@ -100,23 +100,18 @@ function HostsCard({ tenant }: { tenant: TenantAdmin }) {
         </Button>
       </form>
       <ErrorNotice error={add.error} />
-      <ConfirmDialog
-        open={removing !== null}
+      <ConfirmRemoval
+        removing={removing}
+        setRemoving={setRemoving}
+        remove={remove}
         title="Remove this host?"
         confirmLabel="Remove host"
-        danger
-        busy={remove.isPending}
-        error={remove.error}
-        onConfirm={() => removing && remove.mutate({ removeHosts: [removing] })}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onConfirm={(host) => remove.mutate({ removeHosts: [host] })}
       >
         <p>
           <code>{removing}</code> stops answering for {tenant.name} at once: its users can no longer sign in there and trackers sending to it are refused.
         </p>
-      </ConfirmDialog>
+      </ConfirmRemoval>
     </Card>
   );
 }
@@ -262,23 +257,18 @@ function AttributesCard({ tenant }: { tenant: TenantAdmin }) {
         </Button>
       </form>
       <ErrorNotice error={add.error} />
-      <ConfirmDialog
-        open={removing !== null}
+      <ConfirmRemoval
+        removing={removing}
+        setRemoving={setRemoving}
+        remove={remove}
         title="Remove this attribute?"
         confirmLabel="Remove attribute"
-        danger
-        busy={remove.isPending}
-        error={remove.error}
-        onConfirm={() => removing && remove.mutate({ removeAttributes: [removing] })}
-        onClose={() => {
-          setRemoving(null);
-          remove.reset();
-        }}
+        onConfirm={(key) => remove.mutate({ removeAttributes: [key] })}
       >
         <p>
           Users of {tenant.name} no longer inherit <code>{removing}</code>. Members of groups whose data policy uses it, and who do not override it, then see no data.
         </p>
-      </ConfirmDialog>
+      </ConfirmRemoval>
     </Card>
   );
 }
