@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation } from 'react-router';
-import { useQuery } from '@tanstack/react-query';
-import { api } from '../api/http';
 import { useAbilities, useSession } from '../api/session';
+import { useTenants } from '../features/platform/api';
 import { Loading } from '../ui/components';
 
 /** The tenant's logo and product name (or the platform's). */
@@ -17,16 +16,11 @@ export function Brand() {
   );
 }
 
-interface TenantRow {
-  readonly slug: string;
-  readonly name: string;
-  readonly status: string;
-}
-
 /** Platform admins pick the tenant they act in (every act is audited on both sides). */
 function ActingTenantPicker() {
   const { actingTenant, actIn } = useSession();
-  const tenants = useQuery({ queryKey: ['platform', 'tenants', 'picker'], queryFn: async () => (await api.get<{ tenants: TenantRow[] }>('/api/v1/tenants')).tenants });
+  // The platform screens' own list: one request serves both, and their changes refresh the picker.
+  const tenants = useTenants();
   return (
     <label className="acting-picker">
       <span>Acting in</span>

@@ -123,7 +123,7 @@ export interface UserAssignment {
 export const TENANT_SLUG_ATTRIBUTE = '@tenant.slug';
 
 // Everything here sits under ['platform', ...], so one invalidation refreshes it all,
-// the shell's "Acting in" picker (['platform', 'tenants']) included.
+// the shell's "Acting in" picker (useTenants) included.
 export const keys = {
   all: ['platform'] as const,
   tenantList: ['platform', 'tenant-list'] as const,
