@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createUser, setUserAccess } from '../access/users.service.js';
+import { setUserAccess } from '../access/users.service.js';
 import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
@@ -71,8 +71,7 @@ describe.skipIf(!haveBrowser)('tenant administration in the web interface', { ti
     writeFileSync(join(h.dataDir, 'tenants/strict/config.ini'), '[Security]\nbrute_force_max_retries = 3\n');
     await h.addUser('strict', 'sam', { superuser: true });
     await h.addSite('strict', 'intranet');
-    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
-    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
+    await h.addPlatformUser('ops', { admin: true });
     root = await world.page();
     await world.signIn(root, ACME, 'root');
   }, 120_000);

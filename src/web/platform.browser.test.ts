@@ -7,7 +7,6 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../access/users.service.js';
 import { TEST_PASSWORD } from '../http/test-support/harness.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld } from './test-support/browser.js';
 
@@ -38,9 +37,8 @@ describe.skipIf(!haveBrowser)('platform administration in the web interface', { 
     await h.addUser('acme', 'ann', { superuser: true });
     await h.addUser('acme', 'ben');
     await h.addSite('acme', 'shop');
-    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
-    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
-    await createUser(system, { login: 'ivy', email: 'ivy@platform.example', password: TEST_PASSWORD });
+    await h.addPlatformUser('ops', { admin: true });
+    await h.addPlatformUser('ivy');
   }, 120_000);
 
   afterAll(async () => {

@@ -7,8 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createUser, setUserAccess } from '../access/users.service.js';
-import { TEST_PASSWORD } from '../http/test-support/harness.js';
+import { setUserAccess } from '../access/users.service.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld, type Hit } from './test-support/browser.js';
 
 const HOST = 'shop.test';
@@ -54,8 +53,7 @@ describe.skipIf(!haveBrowser)('reports in the web interface', { timeout: 120_000
     await h.addUser('shop', 'ana', { superuser: true });
     await h.addUser('shop', 'vic');
     await h.asOperator('shop', (ctx) => setUserAccess(ctx, 'vic', 'view', [1, 2]));
-    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
-    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
+    await h.addPlatformUser('ops', { admin: true });
     await world.track(HOST, HITS);
   }, 120_000);
 

@@ -11,8 +11,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createUser, setUserAccess } from '../access/users.service.js';
-import { TEST_PASSWORD } from '../http/test-support/harness.js';
+import { setUserAccess } from '../access/users.service.js';
 import { haveBrowser, openBrowserWorld, type BrowserWorld, type Hit } from './test-support/browser.js';
 
 const HOST = 'acme.test';
@@ -41,8 +40,7 @@ describe.skipIf(!haveBrowser)('collections and dashboards in the web interface',
     await h.addUser('acme', 'ann', { superuser: true });
     await h.addUser('acme', 'vic');
     await h.asOperator('acme', (ctx) => setUserAccess(ctx, 'vic', 'view', [1]));
-    const system = { platform: h.platform, scope: { kind: 'platform' } as const, actor: { kind: 'system', name: 'test' } as const, ip: null };
-    await createUser(system, { login: 'ops', email: 'ops@platform.example', password: TEST_PASSWORD, superuser: true });
+    await h.addPlatformUser('ops', { admin: true });
     await world.track(HOST, HITS);
   }, 120_000);
 

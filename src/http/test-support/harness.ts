@@ -22,6 +22,8 @@ export interface Harness {
   /** Reloads the host map (after a tenant's status or hosts changed behind the app's back). */
   refreshHosts(): Promise<void>;
   addUser(slug: string, login: string, options?: { superuser?: boolean; password?: string | null }): Promise<void>;
+  /** A platform user (`admin`: a platform admin), with TEST_PASSWORD. */
+  addPlatformUser(login: string, options?: { admin?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,10 @@ export async function openHarness(env: Record<string, string> = {}, options: { w
     },
     async addUser(slug, login, options = {}) {
       await asOperator(slug, (ctx) => createUser(ctx, { login, email: `${login}@${slug}.example`, password: options.password ?? TEST_PASSWORD, superuser: options.superuser ?? false }));
+    },
+    async addPlatformUser(login, options = {}) {
+      const system: ActContext = { platform, scope: { kind: 'platform' }, actor: { kind: 'system', name: 'test' }, ip: null };
+      await createUser(system, { login, email: `${login}@platform.example`, password: TEST_PASSWORD, superuser: options.admin ?? false });
     },
     async close() {
       await app.close();
